@@ -1,0 +1,310 @@
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, ConfigErrors } from '../errors.js';
+import { supportsEndpointType, type ProviderClass } from '../providers/base.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import type { EndpointType } from '../schemas/endpoint-type.js';
+import { endpointShellSchema, type RateLimit } from './schema.js';
+
+/** One endpoint of a loaded config: validated, secrets resolved, ready to build an adapter. */
+export interface EndpointConfig {
+  name: string;
+  endpointType: EndpointType;
+  /** The canonical provider key, as the endpoint listing shows it. */
+  providerName: string;
+  providerClass: ProviderClass;
+  modelName: string | null;
+  /** The provider's config, parsed by its own `configSchema`. */
+  config: unknown;
+  limit: RateLimit | null;
+}
+
+export interface GatewayConfig {
+  endpoints: EndpointConfig[];
+  /** Deprecation notices (legacy `routes:` / `route_type:`), for the log. */
+  warnings: string[];
+  /** The file's text, so the watcher can tell a real change from a touch. */
+  source: string;
+}
+
+type YamlPath = (string | number)[];
+
+const ROUTES_DEPRECATED =
+  "The 'routes' configuration key has been deprecated and will be removed in an upcoming release. Use 'endpoints' instead.";
+const ROUTE_TYPE_DEPRECATED =
+  "The 'route_type' configuration key has been deprecated and will be removed in an upcoming release. Use 'endpoint_type' instead.";
+const DUPLICATE_NAMES =
+  'Duplicate names found in endpoint configurations. Please remove the duplicate endpoint name from the configuration to ensure that endpoints are created properly.';
+
+/** Reads and validates a config file; throws ConfigErrors listing every problem. */
+export async function loadConfig(path: string, registry: ProviderRegistry): Promise<GatewayConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const message =
+      code === 'ENOENT' ? `${path} does not exist` : `${path} could not be read (${code ?? 'error'})`;
+    throw new ConfigErrors([new ConfigError(message)]);
+  }
+  return parseConfig(text, registry, path);
+}
+
+/** Validates config text; `file` only labels messages. */
+export function parseConfig(
+  text: string,
+  registry: ProviderRegistry,
+  file = 'the config file',
+): GatewayConfig {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const [syntaxError] = document.errors;
+  if (syntaxError) {
+    const position = lineCounter.linePos(syntaxError.pos[0]);
+    throw new ConfigErrors([
+      new ConfigError(`The file at ${file} is not a valid yaml file: ${firstLine(syntaxError.message)}`, {
+        line: position.line,
+        column: position.col,
+      }),
+    ]);
+  }
+  const root: unknown = document.toJS();
+  const context = new LoadContext(document, lineCounter, registry);
+  const endpoints = context.loadFile(root);
+  if (context.errors.length > 0) throw new ConfigErrors(context.errors);
+  return { endpoints, warnings: context.warnings, source: text };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n', 1)[0] ?? message;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function formatPath(path: YamlPath): string {
+  return path.reduce<string>(
+    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text === '' ? key : `${text}.${key}`),
+    '',
+  );
+}
+
+class LoadContext {
+  readonly errors: ConfigError[] = [];
+  readonly warnings: string[] = [];
+  readonly #document: Document;
+  readonly #lineCounter: LineCounter;
+  readonly #registry: ProviderRegistry;
+
+  constructor(document: Document, lineCounter: LineCounter, registry: ProviderRegistry) {
+    this.#document = document;
+    this.#lineCounter = lineCounter;
+    this.#registry = registry;
+  }
+
+  loadFile(root: unknown): EndpointConfig[] {
+    if (root === null || root === undefined) {
+      this.#fail([], 'The gateway configuration is invalid: the file is empty');
+      return [];
+    }
+    if (!isRecord(root)) {
+      this.#fail(
+        [],
+        'The gateway configuration is invalid: the file must be a mapping with an `endpoints` list',
+      );
+      return [];
+    }
+    const listKey = this.#chooseList(root);
+    if (listKey === null) return [];
+    const list = root[listKey];
+    if (!Array.isArray(list)) {
+      this.#fail([listKey], `The gateway configuration is invalid: '${listKey}' must be a list of endpoints`);
+      return [];
+    }
+    if (list.some((entry) => isRecord(entry) && 'route_type' in entry))
+      this.warnings.push(ROUTE_TYPE_DEPRECATED);
+    if (this.#hasDuplicateNames(list)) {
+      this.#fail([listKey], DUPLICATE_NAMES);
+      return [];
+    }
+    const endpoints: EndpointConfig[] = [];
+    list.forEach((entry, index) => {
+      const endpoint = this.#loadEndpoint(entry, [listKey, index]);
+      if (endpoint) endpoints.push(endpoint);
+    });
+    return endpoints;
+  }
+
+  /** Reference §2.10.1 port rule for the `routes` key. */
+  #chooseList(root: Record<string, unknown>): 'endpoints' | 'routes' | null {
+    const routes = root.routes;
+    if (routes !== undefined && routes !== null) {
+      const entries = Array.isArray(routes) ? routes : [];
+      const withDestinations = entries.filter((entry) => isRecord(entry) && 'destinations' in entry).length;
+      if (withDestinations > 0 && withDestinations === entries.length) {
+        this.#fail(
+          ['routes'],
+          'Traffic routes (`routes:` entries with `destinations`) are not supported by llmgw; list endpoints under `endpoints:`.',
+        );
+        return null;
+      }
+      if (withDestinations > 0) {
+        this.#fail(
+          ['routes'],
+          'The `routes` list mixes traffic routes (with `destinations`) and legacy endpoints.',
+        );
+        return null;
+      }
+      if (root.endpoints === undefined) {
+        this.warnings.push(ROUTES_DEPRECATED);
+        return 'routes';
+      }
+      this.warnings.push("Both 'endpoints' and 'routes' are present; 'routes' is ignored.");
+    }
+    if (root.endpoints === undefined) {
+      this.#fail(['endpoints'], 'The gateway configuration is invalid: endpoints: Field required');
+      return null;
+    }
+    return 'endpoints';
+  }
+
+  #hasDuplicateNames(list: unknown[]): boolean {
+    const seen = new Set<unknown>();
+    for (const entry of list) {
+      if (!isRecord(entry) || entry.name === undefined) continue;
+      if (seen.has(entry.name)) return true;
+      seen.add(entry.name);
+    }
+    return false;
+  }
+
+  #loadEndpoint(entry: unknown, path: YamlPath): EndpointConfig | null {
+    if (!isRecord(entry)) {
+      this.#fail(path, 'The gateway configuration is invalid: an endpoint must be a mapping');
+      return null;
+    }
+    const endpointName = typeof entry.name === 'string' ? entry.name : undefined;
+    const shellInput =
+      entry.endpoint_type === undefined && entry.route_type !== undefined
+        ? { ...entry, endpoint_type: entry.route_type }
+        : entry;
+    const shell = endpointShellSchema.safeParse(shellInput);
+    if (!shell.success) {
+      this.#failIssues(path, shell.error.issues, endpointName, (issuePath) =>
+        issuePath[0] === 'endpoint_type' && entry.endpoint_type === undefined
+          ? ['route_type', ...issuePath.slice(1)]
+          : issuePath,
+      );
+      return null;
+    }
+    const { name, endpoint_type: endpointType, model, limit } = shell.data;
+    const modelPath = [...path, 'model'];
+    const resolved = this.#registry.resolve(model.provider);
+    if (!resolved) {
+      this.#fail([...modelPath, 'provider'], `The provider '${model.provider}' is not supported.`, name);
+      return null;
+    }
+    const { providerClass, presetConfig, isPlugin } = resolved;
+    if (model.config === undefined && !isPlugin) {
+      this.#fail(
+        modelPath,
+        `A config must be supplied when setting a provider. The provider entry for ${model.provider} is incorrect.`,
+        name,
+      );
+      return null;
+    }
+    const configPath = [...modelPath, 'config'];
+    const rawConfig = this.#applyPreset(model.config ?? {}, presetConfig, model.provider, configPath, name);
+    if (rawConfig === null) return null;
+    const config = providerClass.configSchema.safeParse(rawConfig);
+    if (!config.success) {
+      this.#failIssues(configPath, config.error.issues, name);
+      return null;
+    }
+    if (!supportsEndpointType(providerClass.supports, endpointType)) {
+      this.#fail(
+        [...path, entry.endpoint_type === undefined ? 'route_type' : 'endpoint_type'],
+        `The provider '${providerClass.provider}' does not support endpoint type '${endpointType}'.`,
+        name,
+      );
+      return null;
+    }
+    const modelName = model.name ?? null;
+    const facts = { endpointType, modelName, config: config.data as never };
+    const problems = providerClass.checkEndpoint?.(facts) ?? [];
+    for (const problem of problems) this.#fail([...modelPath, 'name'], problem, name);
+    if (problems.length > 0) return null;
+    return {
+      name,
+      endpointType,
+      providerName: providerClass.provider,
+      providerClass,
+      modelName,
+      config: config.data,
+      limit: limit ?? null,
+    };
+  }
+
+  /** An alias presets config fields; an explicit value must agree with it. */
+  #applyPreset(
+    config: Record<string, unknown>,
+    preset: Readonly<Record<string, string>> | null,
+    provider: string,
+    configPath: YamlPath,
+    endpoint: string,
+  ): Record<string, unknown> | null {
+    if (!preset) return config;
+    for (const [key, value] of Object.entries(preset)) {
+      const explicit = config[key];
+      if (
+        explicit !== undefined &&
+        JSON.stringify(explicit).replaceAll('"', '').toLowerCase() !== value.toLowerCase()
+      ) {
+        this.#fail(
+          [...configPath, key],
+          `provider '${provider}' means ${key} '${value}', but the config sets ${JSON.stringify(explicit)}.`,
+          endpoint,
+        );
+        return null;
+      }
+    }
+    return { ...config, ...preset };
+  }
+
+  #failIssues(
+    base: YamlPath,
+    issues: readonly z.core.$ZodIssue[],
+    endpoint: string | undefined,
+    rewrite: (path: YamlPath) => YamlPath = (path) => path,
+  ): void {
+    for (const issue of issues) {
+      const issuePath = rewrite(issue.path.filter((key) => typeof key !== 'symbol'));
+      this.#fail([...base, ...issuePath], issue.message, endpoint);
+    }
+  }
+
+  #fail(path: YamlPath, message: string, endpoint?: string): void {
+    const position = this.#positionOf(path);
+    this.errors.push(
+      new ConfigError(message, {
+        endpoint,
+        path: path.length > 0 ? formatPath(path) : undefined,
+        line: position?.line,
+        column: position?.col,
+      }),
+    );
+  }
+
+  /** The line of the deepest node on `path` that exists in the file. */
+  #positionOf(path: YamlPath): { line: number; col: number } | undefined {
+    for (let length = path.length; length >= 0; length -= 1) {
+      const node: unknown =
+        length === 0 ? this.#document.contents : this.#document.getIn(path.slice(0, length), true);
+      const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+      if (range) return this.#lineCounter.linePos(range[0]);
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { ENDPOINT_TYPES, type EndpointType } from '../schemas/endpoint-type.js';
+
+// The shape of the YAML file around `model.config`; each provider validates its own config.
+
+/** Reference §2.4: Python's Unicode `[\w\-\.]+`. */
+const ENDPOINT_NAME = /^[\p{L}\p{N}_.-]+$/u;
+
+const nameSchema = z.string().regex(ENDPOINT_NAME, {
+  error: (issue) =>
+    `The route name provided contains disallowed characters for a url endpoint. '${typeof issue.input === 'string' ? issue.input : JSON.stringify(issue.input)}' is invalid. Names cannot contain spaces or any non alphanumeric characters other than hyphen and underscore.`,
+});
+
+const endpointTypeSchema = z.enum(ENDPOINT_TYPES, {
+  error: (issue) =>
+    issue.input === undefined
+      ? 'Field required'
+      : `The route_type '${typeof issue.input === 'string' ? issue.input : JSON.stringify(issue.input)}' is not supported.`,
+});
+
+const LIMIT_ERROR =
+  'Failed to parse the rate limit configuration.Please make sure limit.calls is a positive number andlimit.renewal_period is a right granularity';
+
+const UNIT_SECONDS = {
+  second: 1,
+  minute: 60,
+  hour: 3600,
+  day: 86_400,
+  month: 30 * 86_400,
+  year: 360 * 86_400,
+} as const;
+type PeriodUnit = keyof typeof UNIT_SECONDS;
+
+/** `limits` grammar: an optional integer multiplier, then a unit with an optional `s`. */
+const RENEWAL_PERIOD = /^\s*(\d+)?\s*(second|minute|hour|day|month|year)s?\s*$/i;
+
+export interface RenewalPeriod {
+  multiplier: number;
+  unit: PeriodUnit;
+  seconds: number;
+}
+
+export function parseRenewalPeriod(text: string): RenewalPeriod | null {
+  const match = RENEWAL_PERIOD.exec(text);
+  if (!match) return null;
+  const multiplier = match[1] === undefined ? 1 : Number(match[1]);
+  const unit = (match[2] ?? '').toLowerCase() as PeriodUnit;
+  if (multiplier < 1) return null;
+  return { multiplier, unit, seconds: multiplier * UNIT_SECONDS[unit] };
+}
+
+export const limitSchema = z
+  .object({
+    calls: z.number().int().min(0),
+    renewal_period: z.string(),
+    key: z.string().nullish(),
+  })
+  .transform((limit, context) => {
+    const period = parseRenewalPeriod(limit.renewal_period);
+    if (!period) {
+      context.addIssue({ code: 'custom', message: LIMIT_ERROR, path: ['renewal_period'] });
+      return z.NEVER;
+    }
+    return { calls: limit.calls, renewalPeriod: limit.renewal_period, key: limit.key ?? null, period };
+  });
+export type RateLimit = z.infer<typeof limitSchema>;
+
+export const modelSchema = z.looseObject({
+  provider: z.string({ error: 'A provider must be provided for each gateway route.' }),
+  name: z.string().nullish(),
+  config: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** The endpoint around its provider config, with `route_type` already folded in. */
+export const endpointShellSchema = z.looseObject({
+  name: nameSchema,
+  endpoint_type: endpointTypeSchema,
+  model: modelSchema,
+  limit: limitSchema.nullish(),
+});
+export type EndpointShell = z.infer<typeof endpointShellSchema>;
+
+export type { EndpointType };

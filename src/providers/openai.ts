@@ -1,0 +1,375 @@
+// OpenAI REST API v1 (Chat Completions, legacy Completions, Embeddings) and Azure OpenAI's
+// deployment routes with `api-version`, as MLflow's openai provider calls them (reference §9).
+import { z } from 'zod';
+import { secretSchema, type Secret } from '../config/secrets.js';
+import type { ChatChunk, ChatRequest, ChatResponse } from '../schemas/chat.js';
+import type { CompletionsChunk, CompletionsRequest, CompletionsResponse } from '../schemas/completions.js';
+import type { EmbeddingsRequest, EmbeddingsResponse } from '../schemas/embeddings.js';
+import { jsonHeaders, type UpstreamHeaders, type UpstreamTarget } from '../upstream/request.js';
+import { joinUrl } from '../upstream/url.js';
+import {
+  ProviderAdapter,
+  mapSseJson,
+  parseUpstreamBody,
+  rejectModelField,
+  type AdapterInit,
+  type CallContext,
+} from './base.js';
+
+export const OPENAI_API_BASE = 'https://api.openai.com/v1';
+const DISPLAY_NAME = 'OpenAI';
+const API_TYPES = ['openai', 'azure', 'azuread'] as const;
+type ApiType = (typeof API_TYPES)[number];
+
+const apiTypeSchema = z
+  .string()
+  .default('openai')
+  .transform((value, context) => {
+    const lower = value.toLowerCase();
+    if ((API_TYPES as readonly string[]).includes(lower)) return lower as ApiType;
+    context.addIssue({ code: 'custom', message: `Invalid OpenAI API type '${value}'` });
+    return z.NEVER;
+  });
+
+const AZURE_TYPES = "'azure' or 'azuread'";
+
+export const openAiConfigSchema = z
+  .object({
+    openai_api_key: secretSchema,
+    openai_api_type: apiTypeSchema,
+    openai_api_base: z.string().optional(),
+    openai_api_version: z.string().optional(),
+    openai_deployment_name: z.string().optional(),
+    openai_organization: z.string().optional(),
+  })
+  .superRefine((config, context) => {
+    const type = config.openai_api_type;
+    if (type === 'openai') {
+      if (config.openai_deployment_name !== undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['openai_deployment_name'],
+          message: `OpenAI route configuration can only specify a value for 'openai_deployment_name' if 'openai_api_type' is ${AZURE_TYPES}. Found type: '${type}'`,
+        });
+      }
+      return;
+    }
+    if (config.openai_organization !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['openai_organization'],
+        message: `OpenAI route configuration can only specify a value for 'openai_organization' if 'openai_api_type' is 'openai'. Found type: '${type}'`,
+      });
+    }
+    if (
+      config.openai_api_base === undefined ||
+      config.openai_deployment_name === undefined ||
+      config.openai_api_version === undefined
+    ) {
+      context.addIssue({
+        code: 'custom',
+        message: `OpenAI route configuration must specify 'openai_api_base', 'openai_deployment_name', and 'openai_api_version' if 'openai_api_type' is ${AZURE_TYPES}.`,
+      });
+    }
+  });
+export type OpenAiConfig = z.infer<typeof openAiConfigSchema>;
+
+function buildHeaders(type: ApiType, key: Secret, organization: string | undefined): UpstreamHeaders {
+  if (type === 'azure') return jsonHeaders({ 'api-key': key.reveal() });
+  const headers: Record<string, string> = { authorization: `Bearer ${key.reveal()}` };
+  if (type === 'openai' && organization) headers['openai-organization'] = organization;
+  return jsonHeaders(headers);
+}
+
+/** Reference §9.1: the base every operation path is appended to, and its query. */
+function baseUrl(config: OpenAiConfig): { base: string; query: Record<string, string> } {
+  const version = config.openai_api_version;
+  const query: Record<string, string> = version === undefined ? {} : { 'api-version': version };
+  if (config.openai_api_type === 'openai') return { base: config.openai_api_base ?? OPENAI_API_BASE, query };
+  const deployment = encodeURIComponent(config.openai_deployment_name ?? '');
+  return { base: joinUrl(config.openai_api_base ?? '', `openai/deployments/${deployment}`), query };
+}
+
+const toolCallSchema = z.object({
+  id: z.string().nullish(),
+  type: z.string().nullish(),
+  function: z.object({ name: z.string().nullish(), arguments: z.string().nullish() }),
+});
+
+const usageSchema = z.object({
+  prompt_tokens: z.number().int().nullish(),
+  completion_tokens: z.number().int().nullish(),
+  total_tokens: z.number().int().nullish(),
+});
+
+const chatResponseSchema = z.object({
+  id: z.string().nullish(),
+  object: z.string().nullish(),
+  created: z.number().int(),
+  model: z.string().nullish(),
+  choices: z.array(
+    z.object({
+      message: z.object({
+        role: z.string(),
+        content: z.string().nullish(),
+        tool_calls: z.array(toolCallSchema).nullish(),
+      }),
+      finish_reason: z.string().nullish(),
+    }),
+  ),
+  usage: usageSchema,
+});
+
+const completionsResponseSchema = z.object({
+  id: z.string().nullish(),
+  created: z.number().int(),
+  model: z.string().nullish(),
+  choices: z.array(
+    z.object({
+      text: z.string().nullish(),
+      message: z.object({ content: z.string().nullish() }).nullish(),
+      finish_reason: z.string().nullish(),
+    }),
+  ),
+  usage: usageSchema,
+});
+
+const embeddingsResponseSchema = z.object({
+  data: z.array(z.object({ embedding: z.union([z.array(z.number()), z.string()]) })),
+  model: z.string().nullish(),
+  usage: z.object({ prompt_tokens: z.number().int().nullish(), total_tokens: z.number().int().nullish() }),
+});
+
+const chatChunkSchema = z.object({
+  id: z.string().nullish(),
+  object: z.string().nullish(),
+  created: z.number().int(),
+  model: z.string().nullish(),
+  choices: z.array(
+    z.object({
+      index: z.number().int(),
+      finish_reason: z.string().nullish(),
+      delta: z
+        .object({
+          role: z.string().nullish(),
+          content: z.string().nullish(),
+          tool_calls: z
+            .array(
+              z.object({
+                index: z.number().int(),
+                id: z.string().nullish(),
+                type: z.string().nullish(),
+                function: z.object({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
+              }),
+            )
+            .nullish(),
+        })
+        .nullish(),
+    }),
+  ),
+});
+
+const completionsChunkSchema = z.object({
+  id: z.string().nullish(),
+  created: z.number().int(),
+  model: z.string().nullish(),
+  choices: z.array(
+    z.object({
+      index: z.number().int(),
+      finish_reason: z.string().nullish(),
+      text: z.string().nullish(),
+      delta: z.object({ content: z.string().nullish() }).nullish(),
+    }),
+  ),
+});
+
+function toUsage(usage: z.infer<typeof usageSchema>): ChatResponse['usage'] {
+  return {
+    prompt_tokens: usage.prompt_tokens ?? null,
+    completion_tokens: usage.completion_tokens ?? null,
+    total_tokens: usage.total_tokens ?? null,
+  };
+}
+
+export function fromOpenAiChatResponse(json: unknown, displayName = DISPLAY_NAME): ChatResponse {
+  const body = parseUpstreamBody(chatResponseSchema, json, displayName);
+  return {
+    id: body.id ?? null,
+    object: body.object ?? 'chat.completion',
+    created: body.created,
+    model: body.model ?? null,
+    choices: body.choices.map((choice, index) => ({
+      index,
+      message: {
+        role: choice.message.role,
+        content: choice.message.content ?? null,
+        tool_calls:
+          choice.message.tool_calls?.map((call) => ({
+            id: call.id ?? null,
+            type: call.type ?? 'function',
+            function: { name: call.function.name ?? null, arguments: call.function.arguments ?? null },
+          })) ?? null,
+        refusal: null,
+      },
+      finish_reason: choice.finish_reason ?? null,
+    })),
+    usage: toUsage(body.usage),
+  };
+}
+
+export function fromOpenAiCompletionsResponse(
+  json: unknown,
+  displayName = DISPLAY_NAME,
+): CompletionsResponse {
+  const body = parseUpstreamBody(completionsResponseSchema, json, displayName);
+  return {
+    id: body.id ?? null,
+    object: 'text_completion',
+    created: body.created,
+    model: body.model ?? null,
+    choices: body.choices.map((choice, index) => ({
+      index,
+      // Reference §9.5: message.content if non-empty, else text if non-empty, else "".
+      text: choice.message?.content || choice.text || '',
+      finish_reason: choice.finish_reason ?? null,
+    })),
+    usage: toUsage(body.usage),
+  };
+}
+
+export function fromOpenAiEmbeddingsResponse(json: unknown, displayName = DISPLAY_NAME): EmbeddingsResponse {
+  const body = parseUpstreamBody(embeddingsResponseSchema, json, displayName);
+  return {
+    object: 'list',
+    data: body.data.map((item, index) => ({ object: 'embedding', embedding: item.embedding, index })),
+    model: body.model ?? null,
+    usage: { prompt_tokens: body.usage.prompt_tokens ?? null, total_tokens: body.usage.total_tokens ?? null },
+  };
+}
+
+export function fromOpenAiChatChunk(json: unknown, displayName = DISPLAY_NAME): ChatChunk {
+  const chunk = parseUpstreamBody(chatChunkSchema, json, displayName);
+  return {
+    id: chunk.id ?? null,
+    object: chunk.object ?? 'chat.completion.chunk',
+    created: chunk.created,
+    model: chunk.model ?? null,
+    choices: chunk.choices.map((choice) => ({
+      index: choice.index,
+      finish_reason: choice.finish_reason ?? null,
+      delta: {
+        role: choice.delta?.role ?? null,
+        content: choice.delta?.content ?? null,
+        tool_calls:
+          choice.delta?.tool_calls?.map((call) => ({
+            index: call.index,
+            id: call.id ?? null,
+            type: call.type ?? null,
+            function: { name: call.function?.name ?? null, arguments: call.function?.arguments ?? null },
+          })) ?? null,
+      },
+    })),
+  };
+}
+
+export function fromOpenAiCompletionsChunk(json: unknown, displayName = DISPLAY_NAME): CompletionsChunk {
+  const chunk = parseUpstreamBody(completionsChunkSchema, json, displayName);
+  return {
+    id: chunk.id ?? null,
+    object: 'text_completion_chunk',
+    created: chunk.created,
+    model: chunk.model ?? null,
+    choices: chunk.choices.map((choice) => ({
+      index: choice.index,
+      finish_reason: choice.finish_reason ?? null,
+      // [D9]: the Completions API streams `text`; MLflow read the chat shape's delta.content.
+      text: choice.text ?? choice.delta?.content ?? null,
+    })),
+  };
+}
+
+export class OpenAiAdapter extends ProviderAdapter<OpenAiConfig> {
+  static readonly provider = 'openai';
+  static readonly displayName = DISPLAY_NAME;
+  static readonly configSchema = openAiConfigSchema;
+  static readonly supports = { chat: 'stream', completions: 'stream', embeddings: true } as const;
+  static readonly aliases = { azure: { openai_api_type: 'azure' }, azuread: { openai_api_type: 'azuread' } };
+
+  readonly #headers: UpstreamHeaders;
+  readonly #chatTarget: UpstreamTarget;
+  readonly #completionsTarget: UpstreamTarget;
+  readonly #embeddingsTarget: UpstreamTarget;
+  /** Azure deployments select the model themselves, so no `model` is sent there. */
+  readonly #model: { model: string | null } | null;
+
+  constructor(init: AdapterInit<OpenAiConfig>) {
+    super(init, DISPLAY_NAME);
+    const { config, upstream } = init;
+    const { base, query } = baseUrl(config);
+    this.#headers = buildHeaders(config.openai_api_type, config.openai_api_key, config.openai_organization);
+    this.#chatTarget = upstream.target(joinUrl(base, 'chat/completions', query));
+    this.#completionsTarget = upstream.target(joinUrl(base, 'completions', query));
+    this.#embeddingsTarget = upstream.target(joinUrl(base, 'embeddings', query));
+    this.#model = config.openai_api_type === 'openai' ? { model: init.modelName } : null;
+  }
+
+  #body(request: { model?: string | undefined }): object {
+    rejectModelField(request);
+    return this.#model ? { ...this.#model, ...request } : request;
+  }
+
+  override async chat(request: ChatRequest, context: CallContext): Promise<ChatResponse> {
+    const json = await this.init.upstream.postJson(
+      this.#chatTarget,
+      this.#headers,
+      this.#body(request),
+      context.signal,
+    );
+    return fromOpenAiChatResponse(json);
+  }
+
+  override async chatStream(request: ChatRequest, context: CallContext): Promise<AsyncIterable<ChatChunk>> {
+    const body = this.#body(request);
+    const events = await this.init.upstream.postStream(this.#chatTarget, this.#headers, body, context.signal);
+    return mapSseJson(events, DISPLAY_NAME, (json) => fromOpenAiChatChunk(json));
+  }
+
+  override async completions(
+    request: CompletionsRequest,
+    context: CallContext,
+  ): Promise<CompletionsResponse> {
+    const body = this.#body(request);
+    const json = await this.init.upstream.postJson(
+      this.#completionsTarget,
+      this.#headers,
+      body,
+      context.signal,
+    );
+    return fromOpenAiCompletionsResponse(json);
+  }
+
+  override async completionsStream(
+    request: CompletionsRequest,
+    context: CallContext,
+  ): Promise<AsyncIterable<CompletionsChunk>> {
+    const body = this.#body(request);
+    const events = await this.init.upstream.postStream(
+      this.#completionsTarget,
+      this.#headers,
+      body,
+      context.signal,
+    );
+    return mapSseJson(events, DISPLAY_NAME, (json) => fromOpenAiCompletionsChunk(json));
+  }
+
+  override async embeddings(request: EmbeddingsRequest, context: CallContext): Promise<EmbeddingsResponse> {
+    const body = this.#body(request);
+    const json = await this.init.upstream.postJson(
+      this.#embeddingsTarget,
+      this.#headers,
+      body,
+      context.signal,
+    );
+    return fromOpenAiEmbeddingsResponse(json);
+  }
+}

@@ -1,0 +1,59 @@
+import type { ProviderClass } from './base.js';
+import { MockAdapter } from './mock.js';
+import { OpenAiAdapter } from './openai.js';
+
+/** The built-in providers: one line each. */
+export const BUILT_IN_PROVIDERS = [OpenAiAdapter, MockAdapter] as const satisfies readonly ProviderClass[];
+
+export interface ResolvedProvider {
+  providerClass: ProviderClass;
+  /** Config fields an alias presets (`provider: azure` → `openai_api_type: azure`). */
+  presetConfig: Readonly<Record<string, string>> | null;
+  /** Plugin providers may omit `model.config` (reference §8.2). */
+  isPlugin: boolean;
+}
+
+/** Reference §2.6: built-in names ignore case and treat `-` and `_` alike. */
+function normalizeBuiltInName(name: string): string {
+  return name.toUpperCase().replaceAll('-', '_');
+}
+
+/**
+ * Provider key → adapter class. Built-in names (and their aliases) match loosely; plugin
+ * names match exactly, and no name can be registered twice.
+ */
+export class ProviderRegistry {
+  readonly #builtIn = new Map<string, ResolvedProvider>();
+  readonly #plugins = new Map<string, ResolvedProvider>();
+
+  constructor(builtIns: readonly ProviderClass[] = BUILT_IN_PROVIDERS) {
+    for (const providerClass of builtIns) {
+      this.#builtIn.set(normalizeBuiltInName(providerClass.provider), {
+        providerClass,
+        presetConfig: null,
+        isPlugin: false,
+      });
+      for (const [alias, preset] of Object.entries(providerClass.aliases ?? {})) {
+        this.#builtIn.set(normalizeBuiltInName(alias), {
+          providerClass,
+          presetConfig: preset,
+          isPlugin: false,
+        });
+      }
+    }
+  }
+
+  /** Adds a plugin provider under its exact `provider` key. */
+  register(providerClass: ProviderClass): void {
+    const name = providerClass.provider;
+    if (this.#builtIn.has(normalizeBuiltInName(name)) || this.#plugins.has(name)) {
+      const existing = this.resolve(name)?.providerClass.name ?? 'a built-in provider';
+      throw new Error(`Provider ${name} is already registered: ${existing}`);
+    }
+    this.#plugins.set(name, { providerClass, presetConfig: null, isPlugin: true });
+  }
+
+  resolve(name: string): ResolvedProvider | undefined {
+    return this.#builtIn.get(normalizeBuiltInName(name)) ?? this.#plugins.get(name);
+  }
+}

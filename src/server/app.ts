@@ -1,0 +1,121 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { RequestValidationError } from '../errors.js';
+import type { EndpointTable } from './endpoint-table.js';
+import { registerErrorHandlers } from './errors.js';
+import { registerEndpointsApiRoutes } from './routes/endpoints-api.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerInvocationRoutes } from './routes/invocations.js';
+import { registerOpenAiRoutes } from './routes/openai.js';
+
+/** Requests may carry images and audio as base64; OpenAI accepts bodies of tens of MB. */
+export const BODY_LIMIT_BYTES = 32 * 1024 * 1024;
+
+export interface AppOptions {
+  /** Fastify's logger option: `false` in tests, a pino config in production. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** The header values the logger must never print. */
+export const REDACTED_HEADERS = [
+  'req.headers.authorization',
+  'req.headers["api-key"]',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+];
+
+const POSITION = /position (\d+)/;
+
+/**
+ * Reference §6.2: a body that is not JSON is a 422 `json_invalid` at its character offset;
+ * an empty body is a 422 `missing`.
+ */
+function parseJsonBody(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    const message = (error as Error).message;
+    const offset = Number(POSITION.exec(message)?.[1] ?? 0);
+    throw new RequestValidationError([
+      {
+        type: 'json_invalid',
+        loc: ['body', offset],
+        msg: 'JSON decode error',
+        input: {},
+        ctx: { error: message },
+      },
+    ]);
+  }
+}
+
+/** Builds the gateway without listening. The only place plugins and routes are registered. */
+export async function buildApp(table: EndpointTable, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // One access-log line per request (onResponse below) instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: 'x-request-id',
+    return503OnClosing: true,
+  });
+
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error);
+    }
+  });
+  // MLflow parses a body without Content-Type as JSON; other media types are refused (415).
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+    if (request.headers['content-type'] !== undefined) {
+      done(
+        Object.assign(new Error('Unsupported Media Type'), {
+          code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+          statusCode: 415,
+        }),
+      );
+      return;
+    }
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error);
+    }
+  });
+
+  registerErrorHandlers(app);
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request completed',
+    );
+    done();
+  });
+
+  await app.register(swagger, {
+    mode: 'static',
+    specification: { document: table.current.openapi as never },
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // The document changes with each config snapshot, so it is read from the table.
+    transformSpecification: () => table.current.openapi,
+    transformSpecificationClone: false,
+  });
+  app.get('/openapi.json', () => table.current.openapi);
+
+  registerHealthRoutes(app);
+  registerEndpointsApiRoutes(app, table);
+  registerInvocationRoutes(app, table);
+  registerOpenAiRoutes(app, table);
+  return app;
+}

@@ -1,0 +1,11 @@
+import type { FastifyInstance } from 'fastify';
+import { methodNotAllowed, redirectTo } from './method-not-allowed.js';
+
+const HEALTHY = { status: 'OK' } as const;
+
+export function registerHealthRoutes(app: FastifyInstance): void {
+  app.get('/health', () => HEALTHY);
+  app.get('/health/', (request, reply) => redirectTo(reply, request, '/health'));
+  methodNotAllowed(app, '/health', 'GET');
+  app.get('/', (_request, reply) => reply.redirect('/docs', 307));
+}

@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import { EndpointNotFoundError, InvalidRequestError } from '../../errors.js';
+import type { EndpointType } from '../../schemas/endpoint-type.js';
+import type { EndpointTable } from '../endpoint-table.js';
+import { dispatch, parseInvocation } from '../invoke.js';
+import { methodNotAllowed } from './method-not-allowed.js';
+
+const ROUTES: readonly { url: string; type: EndpointType; noun: string }[] = [
+  { url: '/v1/chat/completions', type: 'llm/v1/chat', noun: 'a chat' },
+  { url: '/v1/completions', type: 'llm/v1/completions', noun: 'a completions' },
+  { url: '/v1/embeddings', type: 'llm/v1/embeddings', noun: 'an embeddings' },
+];
+
+/**
+ * OpenAI-compatible routes (reference §4.8): `model` names the endpoint. The body is validated
+ * first, then the endpoint is looked up and its type checked; `model` is removed before the
+ * adapter sees the request.
+ */
+export function registerOpenAiRoutes(app: FastifyInstance, table: EndpointTable): void {
+  for (const route of ROUTES) {
+    app.post(route.url, async (request, reply) => {
+      const invocation = parseInvocation(route.type, request.body);
+      const name = invocation.request.model;
+      const endpoint = name === undefined ? undefined : table.current.endpoints.get(name);
+      if (!endpoint)
+        throw new EndpointNotFoundError(`Route ${name ?? 'None'} not found in the configuration.`, 400);
+      if (endpoint.type !== route.type) {
+        throw new InvalidRequestError(
+          400,
+          `Endpoint '${endpoint.name}' is not ${route.noun} endpoint.`,
+          'model',
+        );
+      }
+      delete invocation.request.model;
+      return dispatch(endpoint, invocation, request, reply);
+    });
+    methodNotAllowed(app, route.url, 'POST');
+  }
+}
