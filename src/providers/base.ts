@@ -137,7 +137,7 @@ export function rejectModelField(request: { model?: string | undefined }): void 
  * not fit is a 502 naming the field [D7], never a TypeError that becomes a 500.
  */
 export function parseUpstreamBody<T>(schema: z.ZodType<T>, body: unknown, displayName: string): T {
-  const result = schema.safeParse(body);
+  const result = schema.safeParse(body, { reportInput: true });
   if (result.success) return result.data;
   const [issue] = result.error.issues;
   const path = issue?.path.map(String).join('.') ?? '';

@@ -1,9 +1,20 @@
+import { AnthropicAdapter } from './anthropic/index.js';
 import type { ProviderClass } from './base.js';
+import { CohereAdapter } from './cohere/index.js';
+import { MistralAdapter } from './mistral.js';
 import { MockAdapter } from './mock.js';
 import { OpenAiAdapter } from './openai.js';
+import { TogetherAiAdapter } from './togetherai.js';
 
 /** The built-in providers: one line each. */
-export const BUILT_IN_PROVIDERS = [OpenAiAdapter, MockAdapter] as const satisfies readonly ProviderClass[];
+export const BUILT_IN_PROVIDERS = [
+  OpenAiAdapter,
+  MockAdapter,
+  TogetherAiAdapter,
+  MistralAdapter,
+  CohereAdapter,
+  AnthropicAdapter,
+] as const satisfies readonly ProviderClass[];
 
 export interface ResolvedProvider {
   providerClass: ProviderClass;
