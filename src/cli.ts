@@ -1,8 +1,11 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from './config/load.js';
 import { ConfigErrors } from './errors.js';
 import { ProviderRegistry } from './providers/registry.js';
+import { DEFAULT_WORKERS, runPrimary } from './server/cluster.js';
+import { DEFAULT_SHUTDOWN_GRACE_SECONDS, installShutdown } from './server/shutdown.js';
 import { defaultLogger, startGateway } from './server/start.js';
 import { DEFAULT_TIMEOUT_SECONDS } from './upstream/request.js';
 import { VERSION } from './version.js';
@@ -28,6 +31,45 @@ function parsePort(value: string): number {
   return port;
 }
 
+function parseWorkers(value: string): number {
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1) throw new InvalidArgumentError('Not a positive integer.');
+  return count;
+}
+
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 0)
+    throw new InvalidArgumentError('Not a number of seconds.');
+  return seconds;
+}
+
+/** A flag's value, else its environment variable parsed the same way, else the default. */
+function flagOrEnv<T>(flag: T | undefined, variable: string, parse: (value: string) => T, fallback: T): T {
+  if (flag !== undefined) return flag;
+  const raw = process.env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  try {
+    return parse(raw);
+  } catch (error) {
+    process.stderr.write(`Error: ${variable}: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
+const REDIS_URI = /^rediss?:\/\//;
+
+/**
+ * LLMGW_REDIS_URL, else MLflow's MLFLOW_GATEWAY_RATE_LIMITS_STORAGE_URI when it names Redis
+ * (reference §1.2; its `memory://` means the default in-memory counters).
+ */
+function redisUrlFromEnv(): string | undefined {
+  const own = process.env.LLMGW_REDIS_URL;
+  if (own !== undefined && own !== '') return own;
+  const mlflow = process.env.MLFLOW_GATEWAY_RATE_LIMITS_STORAGE_URI;
+  return mlflow !== undefined && REDIS_URI.test(mlflow) ? mlflow : undefined;
+}
+
 /** Reference [D6]: MLFLOW_GATEWAY_ROUTE_TIMEOUT_SECONDS, default 300. */
 function timeoutSecondsFromEnv(): number {
   const raw = process.env.MLFLOW_GATEWAY_ROUTE_TIMEOUT_SECONDS;
@@ -51,22 +93,63 @@ const program = new Command()
   .description('An LLM gateway: one server in front of every LLM provider, configured by YAML.')
   .version(VERSION);
 
+interface StartFlags {
+  configPath?: string;
+  host: string;
+  port: number;
+  workers?: number;
+  shutdownGraceSeconds?: number;
+}
+
 program
   .command('start')
   .description('Start the gateway')
   .option('--config-path <path>', `the YAML config (default: $${CONFIG_ENV_VARS.join(', $')})`)
   .option('--host <host>', 'the address to listen on', '127.0.0.1')
   .option('--port <port>', 'the port to listen on', parsePort, 5000)
-  .action(async (options: { configPath?: string; host: string; port: number }) => {
+  .option(
+    '--workers <count>',
+    `worker processes sharing the port (env LLMGW_WORKERS, default ${DEFAULT_WORKERS})`,
+    parseWorkers,
+  )
+  .option(
+    '--shutdown-grace-seconds <seconds>',
+    `on SIGINT/SIGTERM, how long requests in flight may take to finish (env LLMGW_SHUTDOWN_GRACE_SECONDS, default ${DEFAULT_SHUTDOWN_GRACE_SECONDS})`,
+    parseSeconds,
+  )
+  .action(async (options: StartFlags) => {
     const configPath = configPathFrom(options.configPath);
     const timeoutSeconds = timeoutSecondsFromEnv();
+    const workers = flagOrEnv(options.workers, 'LLMGW_WORKERS', parseWorkers, DEFAULT_WORKERS);
+    const graceSeconds = flagOrEnv(
+      options.shutdownGraceSeconds,
+      'LLMGW_SHUTDOWN_GRACE_SECONDS',
+      parseSeconds,
+      DEFAULT_SHUTDOWN_GRACE_SECONDS,
+    );
+    const redisUrl = redisUrlFromEnv();
     try {
-      await startGateway({
+      if (workers > 1 && cluster.isPrimary) {
+        // Reference §1.1: the file is validated before any worker starts; each worker loads it again.
+        await loadConfig(configPath, new ProviderRegistry());
+        runPrimary({ workers, graceSeconds, hasSharedRateLimitStore: redisUrl !== undefined });
+        return;
+      }
+      const gateway = await startGateway({
         configPath,
         host: options.host,
         port: options.port,
         timeoutSeconds,
+        redisUrl,
         logger: defaultLogger(),
+      });
+      installShutdown({
+        graceSeconds,
+        log: gateway.app.log,
+        drain: () => gateway.close(),
+        forceClose: () => {
+          gateway.app.server.closeAllConnections();
+        },
       });
     } catch (error) {
       const lines = describeErrors(error, configPath);

@@ -1,9 +1,10 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { RequestValidationError } from '../errors.js';
+import { GatewayError, RequestValidationError } from '../errors.js';
 import type { EndpointTable } from './endpoint-table.js';
 import { registerErrorHandlers } from './errors.js';
+import { registerRateLimit } from './rate-limit.js';
 import { registerEndpointsApiRoutes } from './routes/endpoints-api.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerInvocationRoutes } from './routes/invocations.js';
@@ -15,6 +16,8 @@ export const BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 export interface AppOptions {
   /** Fastify's logger option: `false` in tests, a pino config in production. */
   logger?: FastifyServerOptions['logger'];
+  /** Rate-limit counters in Redis (LLMGW_REDIS_URL), shared by processes; else in memory. */
+  redisUrl?: string | undefined;
 }
 
 /** The header values the logger must never print. */
@@ -26,6 +29,16 @@ export const REDACTED_HEADERS = [
 ];
 
 const POSITION = /position (\d+)/;
+const JSON_SUFFIX = /^application\/[^;\s]*\+json\s*(;|$)/i;
+
+function unsupportedMediaType(contentType: string): GatewayError {
+  return new GatewayError(
+    415,
+    'UNSUPPORTED_MEDIA_TYPE',
+    `Unsupported Media Type '${contentType}': send the body as JSON with 'Content-Type: application/json'.`,
+    { param: 'content-type' },
+  );
+}
 
 /**
  * Reference §6.2: a body that is not JSON is a 422 `json_invalid` at its character offset;
@@ -69,15 +82,12 @@ export async function buildApp(table: EndpointTable, options: AppOptions = {}): 
       done(error as Error);
     }
   });
-  // MLflow parses a body without Content-Type as JSON; other media types are refused (415).
+  // MLflow parses a body without Content-Type, or with a `+json` type, as JSON; other media
+  // types are refused with a 415 that names the header.
   app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
-    if (request.headers['content-type'] !== undefined) {
-      done(
-        Object.assign(new Error('Unsupported Media Type'), {
-          code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
-          statusCode: 415,
-        }),
-      );
+    const contentType = request.headers['content-type'];
+    if (contentType !== undefined && !JSON_SUFFIX.test(contentType)) {
+      done(unsupportedMediaType(contentType));
       return;
     }
     try {
@@ -113,6 +123,7 @@ export async function buildApp(table: EndpointTable, options: AppOptions = {}): 
   });
   app.get('/openapi.json', () => table.current.openapi);
 
+  await registerRateLimit(app, { redisUrl: options.redisUrl });
   registerHealthRoutes(app);
   registerEndpointsApiRoutes(app, table);
   registerInvocationRoutes(app, table);

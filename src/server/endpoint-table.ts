@@ -4,6 +4,7 @@ import type { EndpointType } from '../schemas/endpoint-type.js';
 import type { EndpointView, RouteView } from '../schemas/endpoints.js';
 import type { Upstream } from '../upstream/request.js';
 import { buildOpenApiDocument, type OpenApiDocument } from './openapi.js';
+import { planLimit, type LimitPlan } from './rate-limit.js';
 
 /** One endpoint of a snapshot: its adapter and everything routes read, built once. */
 export interface Endpoint {
@@ -11,6 +12,8 @@ export interface Endpoint {
   readonly type: EndpointType;
   readonly config: EndpointConfig;
   readonly adapter: ProviderAdapter;
+  /** The rate limit, resolved at load; null when the endpoint has no `limit`. */
+  readonly limit: LimitPlan | null;
   readonly view: EndpointView;
   readonly routeView: RouteView;
 }
@@ -45,6 +48,7 @@ function buildEndpoint(config: EndpointConfig, upstream: Upstream): Endpoint {
     type: config.endpointType,
     config,
     adapter,
+    limit: planLimit(config.name, config.limit),
     view: { name: config.name, endpoint_type: config.endpointType, model, endpoint_url: url, limit },
     routeView: { name: config.name, route_type: config.endpointType, model, route_url: url, limit },
   };
@@ -61,7 +65,10 @@ export function buildSnapshot(config: GatewayConfig, upstream: Upstream): Snapsh
   };
 }
 
-/** Holds the current snapshot; a reload swaps it whole. */
+/**
+ * Holds the current snapshot; a reload swaps it whole. A request that already read `current`
+ * keeps that snapshot to its end, so it never sees half of an old and half of a new config.
+ */
 export class EndpointTable {
   #current: Snapshot;
 

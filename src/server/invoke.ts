@@ -5,6 +5,7 @@ import { completionsRequestSchema, type CompletionsRequest } from '../schemas/co
 import { embeddingsRequestSchema, type EmbeddingsRequest } from '../schemas/embeddings.js';
 import type { EndpointType } from '../schemas/endpoint-type.js';
 import type { Endpoint } from './endpoint-table.js';
+import { enforceRateLimit } from './rate-limit.js';
 import { streamToClient } from './sse.js';
 import { parseBody } from './validation.js';
 
@@ -46,6 +47,8 @@ export async function dispatch(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<unknown> {
+  // Every route validates the body before calling here, so invalid bodies are never counted.
+  if (endpoint.limit) await enforceRateLimit(endpoint.limit, request, reply);
   const context: CallContext = { signal: clientSignal(reply), log: request.log };
   const adapter = endpoint.adapter;
   const onUnexpected = (error: unknown): void => {

@@ -12,12 +12,14 @@ export interface PoolOptions {
 export class PoolSet {
   readonly #pools = new Map<string, Pool>();
   readonly #options: PoolOptions;
+  #tracking: Set<string> | null = null;
 
   constructor(options: PoolOptions) {
     this.#options = options;
   }
 
   get(origin: string): Pool {
+    this.#tracking?.add(origin);
     let pool = this.#pools.get(origin);
     if (!pool) {
       pool = new Pool(origin, { connect: { timeout: this.#options.connectTimeoutMs } });
@@ -28,6 +30,23 @@ export class PoolSet {
 
   get origins(): string[] {
     return [...this.#pools.keys()];
+  }
+
+  /**
+   * Runs `build` (which resolves its pools synchronously, as adapter constructors do) and
+   * returns the origins it asked for: what a config snapshot needs kept open.
+   */
+  track<T>(build: () => T): { value: T; origins: ReadonlySet<string> } {
+    const origins = new Set<string>();
+    const outer = this.#tracking;
+    this.#tracking = origins;
+    try {
+      const value = build();
+      return { value, origins };
+    } finally {
+      this.#tracking = outer;
+      if (outer) for (const origin of origins) outer.add(origin);
+    }
   }
 
   async retainOnly(origins: ReadonlySet<string>): Promise<void> {

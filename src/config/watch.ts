@@ -1,0 +1,186 @@
+import { EventEmitter } from 'node:events';
+import { readFile, realpath } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import { ConfigError, ConfigErrors } from '../errors.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import { parseConfig, type GatewayConfig } from './load.js';
+
+/** Quiet time after the last file event before the file is read: one reload per burst. */
+export const DEFAULT_RELOAD_DEBOUNCE_MS = 200;
+
+export interface ConfigWatcherOptions {
+  /** The config path as given; it may be a symlink (a Kubernetes ConfigMap mount). */
+  path: string;
+  registry: ProviderRegistry;
+  /** The text already serving; the same text is never applied again. */
+  appliedSource: string;
+  /** Puts a valid config in force; a throw counts as a failed reload. */
+  apply: (config: GatewayConfig) => void | Promise<void>;
+  debounceMs?: number;
+}
+
+/** Why a changed file was not applied; the old config keeps serving. */
+export interface ReloadFailure {
+  reason: 'deleted' | 'invalid';
+  /** Each one names the endpoint, field path and line where known. */
+  errors: ConfigError[];
+}
+
+interface ConfigWatcherEvents {
+  reloaded: [GatewayConfig];
+  'reload-failed': [ReloadFailure];
+  /** The file was touched or rewritten with the text already serving (or already rejected). */
+  unchanged: [];
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+function toConfigErrors(error: unknown): ConfigError[] {
+  if (error instanceof ConfigErrors) return error.errors;
+  return [new ConfigError(error instanceof Error ? error.message : String(error))];
+}
+
+/**
+ * Watches a config file and applies each valid new version (reference §3). Both the directory
+ * named by the path and the directory of the file it resolves to are watched, so an editor's
+ * write-in-place, a write-then-rename and a ConfigMap's symlink swap of `..data` are all seen.
+ * Any event leads to one debounced read; only text that differs from what is serving is parsed
+ * and validated, and reloads run one at a time, so a burst ends on the file as last written.
+ */
+export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
+  readonly #path: string;
+  readonly #registry: ProviderRegistry;
+  readonly #apply: ConfigWatcherOptions['apply'];
+  readonly #debounceMs: number;
+  #applied: string;
+  #rejected: string | null = null;
+  #isMissing = false;
+  #watcher: FSWatcher | null = null;
+  #directories = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | null = null;
+  #isDirty = false;
+
+  constructor(options: ConfigWatcherOptions) {
+    super();
+    this.#path = resolve(options.path);
+    this.#registry = options.registry;
+    this.#apply = options.apply;
+    this.#applied = options.appliedSource;
+    this.#debounceMs = options.debounceMs ?? DEFAULT_RELOAD_DEBOUNCE_MS;
+  }
+
+  /** Starts watching; resolves once chokidar is ready, so later writes are seen. */
+  async start(): Promise<void> {
+    const directories = await this.#directoriesToWatch();
+    const watcher = watch([...directories], {
+      ignoreInitial: true,
+      depth: 0,
+      // A ConfigMap's `..data` is a symlink to a directory: report its swap, don't descend.
+      followSymlinks: false,
+    });
+    this.#watcher = watcher;
+    this.#directories = directories;
+    watcher.on('all', () => {
+      this.#schedule();
+    });
+    watcher.on('error', () => {
+      this.#schedule();
+    });
+    await new Promise<void>((ready) => watcher.once('ready', ready));
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.#timer);
+    await this.#watcher?.close();
+    this.#watcher = null;
+    await this.#running;
+  }
+
+  async #directoriesToWatch(): Promise<Set<string>> {
+    const directories = new Set([dirname(this.#path)]);
+    try {
+      directories.add(dirname(await realpath(this.#path)));
+    } catch {
+      // Missing for now: the path's own directory is watched, so its return is seen.
+    }
+    return directories;
+  }
+
+  #schedule(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#run();
+    }, this.#debounceMs);
+  }
+
+  #run(): void {
+    if (this.#running) {
+      this.#isDirty = true;
+      return;
+    }
+    this.#running = (async () => {
+      do await this.#check();
+      while (this.#takeDirty() && this.#watcher);
+      this.#running = null;
+    })();
+  }
+
+  /** Whether events arrived during the last check (and clears the mark). */
+  #takeDirty(): boolean {
+    const isDirty = this.#isDirty;
+    this.#isDirty = false;
+    return isDirty;
+  }
+
+  async #check(): Promise<void> {
+    await this.#followSymlinks();
+    let text: string;
+    try {
+      text = await readFile(this.#path, 'utf8');
+    } catch (error) {
+      if (isMissing(error)) {
+        if (this.#isMissing) return;
+        this.#isMissing = true;
+        this.#fail('deleted', [new ConfigError(`${this.#path} deleted`)]);
+      } else {
+        this.#fail('invalid', toConfigErrors(error));
+      }
+      return;
+    }
+    this.#isMissing = false;
+    if (text === this.#applied || text === this.#rejected) {
+      this.emit('unchanged');
+      return;
+    }
+    try {
+      const config = parseConfig(text, this.#registry, this.#path);
+      await this.#apply(config);
+      this.#applied = text;
+      this.#rejected = null;
+      this.emit('reloaded', config);
+    } catch (error) {
+      this.#rejected = text;
+      this.#fail('invalid', toConfigErrors(error));
+    }
+  }
+
+  /** After a symlink swap the file lives in a new directory: watch it, drop the old one. */
+  async #followSymlinks(): Promise<void> {
+    const watcher = this.#watcher;
+    if (!watcher) return;
+    const next = await this.#directoriesToWatch();
+    const added = [...next].filter((directory) => !this.#directories.has(directory));
+    const removed = [...this.#directories].filter((directory) => !next.has(directory));
+    if (added.length > 0) watcher.add(added);
+    if (removed.length > 0) watcher.unwatch(removed);
+    this.#directories = next;
+  }
+
+  #fail(reason: ReloadFailure['reason'], errors: ConfigError[]): void {
+    this.emit('reload-failed', { reason, errors });
+  }
+}

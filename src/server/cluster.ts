@@ -1,0 +1,95 @@
+import cluster, { type Worker } from 'node:cluster';
+import { SHUTDOWN_MESSAGE } from './shutdown.js';
+
+/** Reference §1.1: `--workers` defaults to 2. */
+export const DEFAULT_WORKERS = 2;
+/** A worker that dies sooner than this after starting is replaced only after this delay. */
+const RESTART_BACKOFF_MS = 1000;
+/** Beyond the workers' own grace period, before the primary kills what is left. */
+const KILL_MARGIN_MS = 5000;
+
+export interface ClusterOptions {
+  workers: number;
+  graceSeconds: number;
+  hasSharedRateLimitStore: boolean;
+}
+
+const LEVELS = { info: 30, warn: 40, error: 50 } as const;
+
+/** The primary has no Fastify instance; it logs the same JSON lines as pino. */
+function log(level: keyof typeof LEVELS, msg: string, fields: Record<string, unknown> = {}): void {
+  const line = { level: LEVELS[level], time: Date.now(), pid: process.pid, ...fields, msg };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+function liveWorkers(): Worker[] {
+  return Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined);
+}
+
+/**
+ * The primary of `--workers N`: forks N workers that each run the gateway on the shared port
+ * (they re-run this CLI with the same arguments), replaces any that dies, and on SIGINT/SIGTERM
+ * asks each to drain, then exits 0 once all are gone. A second signal kills them and exits.
+ */
+export function runPrimary(options: ClusterOptions): void {
+  if (!options.hasSharedRateLimitStore) {
+    log(
+      'warn',
+      `Rate limits are counted per worker: with ${options.workers} workers an endpoint accepts up to ${options.workers} × its calls per period. Set LLMGW_REDIS_URL to share one count.`,
+    );
+  }
+  const startedAt = new Map<number, number>();
+  let isShuttingDown = false;
+  const fork = (): void => {
+    if (isShuttingDown) return;
+    const worker = cluster.fork();
+    startedAt.set(worker.id, Date.now());
+  };
+
+  cluster.on('exit', (worker, code, signal) => {
+    const livedMs = Date.now() - (startedAt.get(worker.id) ?? 0);
+    startedAt.delete(worker.id);
+    if (isShuttingDown) {
+      if (liveWorkers().length === 0) {
+        log('info', 'All workers exited; exiting');
+        process.exit(0);
+      }
+      return;
+    }
+    // Node passes a null signal when the worker exited by itself, whatever the types say.
+    const cause = (signal as string | null) ?? `exit code ${code}`;
+    log('warn', `Worker ${worker.process.pid ?? '?'} died (${cause}); starting a replacement`, {
+      worker: worker.process.pid,
+      code,
+      signal,
+    });
+    setTimeout(fork, livedMs < RESTART_BACKOFF_MS ? RESTART_BACKOFF_MS : 0);
+  });
+
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (isShuttingDown) {
+      log('warn', `${signal} again: killing the workers and exiting now`);
+      for (const worker of liveWorkers()) worker.process.kill('SIGKILL');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    isShuttingDown = true;
+    log('info', `${signal}: asking ${liveWorkers().length} worker(s) to finish their requests and exit`);
+    const workers = liveWorkers();
+    if (workers.length === 0) process.exit(0);
+    for (const worker of workers) {
+      if (worker.isConnected()) worker.send(SHUTDOWN_MESSAGE);
+    }
+    setTimeout(
+      () => {
+        log('warn', 'Workers still running after the grace period; killing them');
+        for (const worker of liveWorkers()) worker.process.kill('SIGKILL');
+        process.exit(0);
+      },
+      options.graceSeconds * 1000 + KILL_MARGIN_MS,
+    ).unref();
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+
+  for (let index = 0; index < options.workers; index += 1) fork();
+}
