@@ -83,7 +83,8 @@ export class RequestValidationError extends GatewayError {
 }
 
 function paramOf(issue: ValidationIssue | undefined): string | null {
-  if (!issue) return null;
+  // A `json_invalid` loc ends with a character offset, not a field.
+  if (!issue || issue.type === 'json_invalid') return null;
   const path = issue.loc.slice(1).join('.');
   return path === '' ? null : path;
 }
@@ -190,8 +191,14 @@ export class ConfigError extends Error {
   /** `file.yaml:12:5 endpoint 'chat' at endpoints[0].model.config: message` */
   format(file?: string): string {
     const { endpoint, path, line, column } = this.location;
+    // A message that already names the file (`<path> does not exist`) needs no file prefix
+    // unless it has a position to add.
     const where = file
-      ? `${file}${line ? `:${line}${column ? `:${column}` : ''}` : ''}`
+      ? line
+        ? `${file}:${line}${column ? `:${column}` : ''}`
+        : this.message.includes(file)
+          ? ''
+          : file
       : line
         ? `line ${line}`
         : '';

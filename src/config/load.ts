@@ -125,8 +125,9 @@ class LoadContext {
     }
     if (list.some((entry) => isRecord(entry) && 'route_type' in entry))
       this.warnings.push(ROUTE_TYPE_DEPRECATED);
-    if (this.#hasDuplicateNames(list)) {
-      this.#fail([listKey], DUPLICATE_NAMES);
+    const duplicate = this.#firstDuplicateName(list);
+    if (duplicate !== null) {
+      this.#fail([listKey, duplicate.index, 'name'], DUPLICATE_NAMES, duplicate.name);
       return [];
     }
     const endpoints: EndpointConfig[] = [];
@@ -170,14 +171,16 @@ class LoadContext {
     return 'endpoints';
   }
 
-  #hasDuplicateNames(list: unknown[]): boolean {
+  /** The second entry carrying an already used name, so the error points at it. */
+  #firstDuplicateName(list: unknown[]): { index: number; name: string } | null {
     const seen = new Set<unknown>();
-    for (const entry of list) {
+    for (const [index, entry] of list.entries()) {
       if (!isRecord(entry) || entry.name === undefined) continue;
-      if (seen.has(entry.name)) return true;
+      if (seen.has(entry.name))
+        return { index, name: typeof entry.name === 'string' ? entry.name : JSON.stringify(entry.name) };
       seen.add(entry.name);
     }
-    return false;
+    return null;
   }
 
   #loadEndpoint(entry: unknown, path: YamlPath): EndpointConfig | null {

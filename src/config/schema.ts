@@ -51,7 +51,8 @@ export function parseRenewalPeriod(text: string): RenewalPeriod | null {
 
 export const limitSchema = z
   .object({
-    calls: z.number().int().min(0),
+    // MLflow parses `<calls>/<renewal_period>`, so a negative count fails with the pair's message.
+    calls: z.number().int().min(0, { error: LIMIT_ERROR }),
     renewal_period: z.string(),
     key: z.string().nullish(),
   })

@@ -76,6 +76,15 @@ function limitReply(text: string, request: { max_tokens?: number | undefined; st
   return { reply, finishReason };
 }
 
+/** Runs a method body so that a thrown error (the model check) becomes a rejected promise. */
+function settle<T>(produce: () => T): Promise<T> {
+  try {
+    return Promise.resolve(produce());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
 export class MockAdapter extends ProviderAdapter<MockConfig> {
   static readonly provider = 'mock';
   static readonly displayName = 'Mock';
@@ -109,9 +118,13 @@ export class MockAdapter extends ProviderAdapter<MockConfig> {
   }
 
   override chat(request: ChatRequest): Promise<ChatResponse> {
+    return settle(() => this.#chatResponse(request));
+  }
+
+  #chatResponse(request: ChatRequest): ChatResponse {
     const answer = this.#answerChat(request);
     const completionTokens = countWords(answer.reply);
-    return Promise.resolve({
+    return {
       id: answer.id,
       object: 'chat.completion',
       created: nowSeconds(),
@@ -126,10 +139,14 @@ export class MockAdapter extends ProviderAdapter<MockConfig> {
         completion_tokens: completionTokens * request.n,
         total_tokens: answer.promptTokens + completionTokens * request.n,
       },
-    });
+    };
   }
 
   override chatStream(request: ChatRequest): Promise<AsyncIterable<ChatChunk>> {
+    return settle(() => this.#chatChunks(request));
+  }
+
+  #chatChunks(request: ChatRequest): AsyncIterable<ChatChunk> {
     const answer = this.#answerChat(request);
     const model = this.#model;
     const created = nowSeconds();
@@ -148,13 +165,17 @@ export class MockAdapter extends ProviderAdapter<MockConfig> {
       }
       yield chunk({ role: null, content: null, tool_calls: null }, answer.finishReason);
     }
-    return Promise.resolve(generate());
+    return generate();
   }
 
   override completions(request: CompletionsRequest): Promise<CompletionsResponse> {
+    return settle(() => this.#completionsResponse(request));
+  }
+
+  #completionsResponse(request: CompletionsRequest): CompletionsResponse {
     const answer = this.#answerCompletion(request);
     const completionTokens = countWords(answer.reply);
-    return Promise.resolve({
+    return {
       id: answer.id,
       object: 'text_completion',
       created: nowSeconds(),
@@ -169,10 +190,14 @@ export class MockAdapter extends ProviderAdapter<MockConfig> {
         completion_tokens: completionTokens * request.n,
         total_tokens: answer.promptTokens + completionTokens * request.n,
       },
-    });
+    };
   }
 
   override completionsStream(request: CompletionsRequest): Promise<AsyncIterable<CompletionsChunk>> {
+    return settle(() => this.#completionsChunks(request));
+  }
+
+  #completionsChunks(request: CompletionsRequest): AsyncIterable<CompletionsChunk> {
     const answer = this.#answerCompletion(request);
     const model = this.#model;
     const created = nowSeconds();
@@ -188,20 +213,24 @@ export class MockAdapter extends ProviderAdapter<MockConfig> {
       for (const word of answer.reply.match(WORD) ?? []) yield chunk(word, null);
       yield chunk(null, answer.finishReason);
     }
-    return Promise.resolve(generate());
+    return generate();
   }
 
   override embeddings(request: EmbeddingsRequest): Promise<EmbeddingsResponse> {
+    return settle(() => this.#embeddingsResponse(request));
+  }
+
+  #embeddingsResponse(request: EmbeddingsRequest): EmbeddingsResponse {
     rejectModelField(request);
     const inputs: unknown[] = Array.isArray(request.input) ? request.input : [request.input];
     const texts = inputs.map((input) => (typeof input === 'string' ? input : JSON.stringify(input)));
     const dimensions = this.init.config.dimensions;
     const tokens = texts.reduce((sum, text) => sum + countWords(text), 0);
-    return Promise.resolve({
+    return {
       object: 'list',
       data: texts.map((text, index) => ({ object: 'embedding', embedding: embed(text, dimensions), index })),
       model: this.#model,
       usage: { prompt_tokens: tokens, total_tokens: tokens },
-    });
+    };
   }
 }

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GatewayError, RateLimitedError, RequestValidationError } from '../errors.js';
+import { GatewayError, RateLimitedError, RequestValidationError, type ValidationIssue } from '../errors.js';
 import type { OpenAiErrorBody } from '../schemas/error.js';
 
 /** Which error body a route family speaks: MLflow's `detail` or OpenAI's `error` object. */
@@ -28,9 +28,18 @@ function openAiType(status: number): string {
   return OPENAI_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
 }
 
+function describeIssue(issue: ValidationIssue): string {
+  // A `json_invalid` loc ends with a character offset, so name the body and the parser's reason.
+  if (issue.type === 'json_invalid') {
+    const reason = issue.ctx?.error;
+    return typeof reason === 'string' ? `body: ${issue.msg}: ${reason}` : `body: ${issue.msg}`;
+  }
+  return `${issue.loc.slice(1).join('.') || 'body'}: ${issue.msg}`;
+}
+
 function messageOf(error: GatewayError): string {
   if (error instanceof RequestValidationError) {
-    return error.issues.map((issue) => `${issue.loc.slice(1).join('.') || 'body'}: ${issue.msg}`).join('; ');
+    return error.issues.map(describeIssue).join('; ');
   }
   return typeof error.detail === 'string' ? error.detail : JSON.stringify(error.detail);
 }
@@ -85,7 +94,9 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
     error instanceof GatewayError ? error : isFastifyError(error) ? fromFastifyError(error) : null;
   const shape = errorShapeOf(request.url);
   if (!gatewayError) {
-    request.log.error({ err: error }, 'unhandled error');
+    // A client that went away aborts its upstream call; that is no server error.
+    if (reply.raw.destroyed) request.log.debug({ err: error }, 'client disconnected');
+    else request.log.error({ err: error }, 'unhandled error');
     const internal = new GatewayError(500, 'INTERNAL', `Internal Server Error (request id ${request.id})`);
     return reply.code(500).send(errorBody(internal, shape));
   }

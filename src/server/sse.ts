@@ -18,6 +18,8 @@ export async function streamToClient(
   void reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, SSE_HEADERS);
+  // The client learns at once that the upstream accepted the stream, before the first chunk.
+  raw.flushHeaders();
   try {
     for await (const chunk of chunks) {
       if (raw.destroyed) break;

@@ -55,7 +55,12 @@ function toValidationIssue(issue: z.core.$ZodIssue, root: unknown): ValidationIs
   switch (issue.code) {
     case 'invalid_type': {
       if (input === undefined)
-        return { type: 'missing', loc, msg: 'Field required', input: valueAt(root, path.slice(0, -1)) };
+        return {
+          type: 'missing',
+          loc,
+          msg: 'Field required',
+          input: valueAt(root, path.slice(0, -1)) ?? null,
+        };
       const expected = EXPECTED_TYPE[issue.expected] ?? {
         type: `${issue.expected}_type`,
         msg: issue.message,

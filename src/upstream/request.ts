@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { UpstreamProtocolError } from '../errors.js';
 import {
@@ -13,6 +12,8 @@ import { readSseData } from './sse.js';
 /** Reference §6.6: MLFLOW_GATEWAY_ROUTE_TIMEOUT_SECONDS defaults to 300. */
 export const DEFAULT_TIMEOUT_SECONDS = 300;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** undici counts the bytes already read against a dump's limit, so leave room for long streams. */
+const STREAM_DUMP_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /** Where one adapter operation posts: resolved once per config load. */
 export interface UpstreamTarget {
@@ -111,13 +112,22 @@ export class Upstream {
     return this.#events(response.body);
   }
 
-  async *#events(body: Readable): AsyncGenerator<string, void, undefined> {
+  async *#events(body: Dispatcher.ResponseData['body']): AsyncGenerator<string, void, undefined> {
+    let isComplete = false;
     try {
       yield* readSseData(body);
+      isComplete = true;
     } catch (error) {
       throw mapTransportError(error, this.timeoutSeconds);
     } finally {
-      if (!body.destroyed) body.destroy();
+      // After [DONE] the rest of the body (usually just its end) is dumped in the background,
+      // so the keep-alive connection returns to the pool; a stream left early is cut instead.
+      if (isComplete) void body.dump({ limit: STREAM_DUMP_LIMIT_BYTES }).catch(ignore);
+      else if (!body.destroyed) {
+        // undici reports a destroyed body as an 'error' event; nobody reads it any more.
+        body.once('error', ignore);
+        body.destroy();
+      }
     }
   }
 
@@ -161,4 +171,8 @@ function tryParseJson(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+function ignore(): void {
+  // An error of a body nobody reads any more only costs its connection, which undici closes.
 }

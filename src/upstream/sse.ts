@@ -14,22 +14,21 @@ export async function* readSseData(body: Readable): AsyncGenerator<string, void,
       pending.push(event.data);
     },
   });
-  body.setEncoding('utf8');
-  let done = false;
-  for await (const chunk of body) {
-    parser.feed(chunk as string);
-    for (const data of pending) {
-      if (data === '[DONE]') {
-        done = true;
-        break;
-      }
+  // undici's body ignores setEncoding, so bytes are decoded here; `stream: true` keeps a
+  // multi-byte character split across network chunks intact.
+  const decoder = new TextDecoder();
+  // Leaving the loop at [DONE] must not destroy the body: the caller dumps the rest so that
+  // the pooled keep-alive connection is reused.
+  const chunks = body.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array | string>;
+  for await (const chunk of chunks) {
+    parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+    for (const data of pending.splice(0)) {
+      if (data === '[DONE]') return;
       yield data;
     }
-    pending.length = 0;
-    if (done) return;
   }
-  parser.feed('\n\n');
-  for (const data of pending) {
+  parser.feed(`${decoder.decode()}\n\n`);
+  for (const data of pending.splice(0)) {
     if (data === '[DONE]') return;
     yield data;
   }
