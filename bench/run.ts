@@ -1,0 +1,172 @@
+// `npm run bench`: the gateway's added cost against direct calls to the same fake upstream,
+// measured in one run. Flags: --quick (tiny durations), --no-build (use dist/ as it is),
+// --log-level <level> (the gateway's, default warn), --profile (scenario 3 only, under
+// `node --cpu-prof`, then the hottest functions).
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { FULL, QUICK, type BenchContext } from './context.js';
+import {
+  buildGateway,
+  ROOT,
+  startFake,
+  startGateway,
+  startLoadGenerator,
+  type Stoppable,
+} from './processes.js';
+import { hotspots } from './profile.js';
+import { checkTargets, formatReport, loadAverage, machine, type BenchResults } from './report.js';
+import { chatRoutes, gatewayConfig } from './requests.js';
+import { runFixedRate } from './scenarios/fixed-rate.js';
+import { runMemory } from './scenarios/memory.js';
+import { runReload } from './scenarios/reload.js';
+import { runSerial } from './scenarios/serial.js';
+import { runStreaming } from './scenarios/streaming.js';
+import { runThroughput } from './scenarios/throughput.js';
+
+export const DEFAULT_RESULTS_PATH = join(ROOT, 'bench', 'results', 'latest.json');
+const PROFILE_DIR = join(ROOT, 'bench', 'results', 'profiles');
+
+export interface BenchOptions {
+  quick: boolean;
+  build: boolean;
+  /** LLMGW_LOG_LEVEL for the gateway: warn by default, so no access line per request. */
+  logLevel: string;
+  resultsPath: string;
+  /** Progress lines, so a long run shows where it is. */
+  progress?: (line: string) => void;
+}
+
+/** Starts the processes, hands a context to `body`, and stops everything whatever happens. */
+async function withContext<T>(
+  options: BenchOptions & { cpuProfileDir?: string },
+  body: (context: BenchContext) => Promise<T>,
+): Promise<T> {
+  if (options.build) buildGateway();
+  const running: Stoppable[] = [];
+  const workDir = await mkdtemp(join(tmpdir(), 'llmgw-bench-'));
+  try {
+    const fake = await startFake();
+    running.push(fake);
+    const load = await startLoadGenerator();
+    running.push(load);
+    const start = (configPath: string, cpuProfileDir?: string) =>
+      startGateway({ configPath, logLevel: options.logLevel, ...(cpuProfileDir ? { cpuProfileDir } : {}) });
+    const configPath = join(workDir, 'shared.yaml');
+    await writeFile(configPath, gatewayConfig(fake.url));
+    const gateway = await start(configPath, options.cpuProfileDir);
+    running.push(gateway);
+    const durations = options.quick ? QUICK : FULL;
+    return await body({
+      durations,
+      fake,
+      gateway,
+      load,
+      workDir,
+      logLevel: options.logLevel,
+      startGateway: (path) => start(path),
+    });
+  } finally {
+    for (const process of running.reverse()) await process.stop();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** One request per route, so a broken build fails the run at once instead of measuring errors. */
+async function preflight(context: BenchContext): Promise<void> {
+  const routes = chatRoutes(context.fake.url, context.gateway.url);
+  for (const target of [routes.direct, routes.openAi, routes.invocations]) {
+    const response = await fetch(`${target.origin}${target.path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: target.body,
+    });
+    const text = await response.text();
+    if (response.status !== 200) {
+      throw new Error(`POST ${target.path} answered ${response.status}: ${text.slice(0, 500)}`);
+    }
+  }
+}
+
+/** JIT-compiles both paths before anything is measured. */
+async function warmUp(context: BenchContext): Promise<void> {
+  const routes = chatRoutes(context.fake.url, context.gateway.url);
+  const streams = chatRoutes(context.fake.url, context.gateway.url, true);
+  const seconds = context.durations.warmupSeconds;
+  const connections = context.durations.throughputConnections;
+  for (const target of [routes.direct, routes.openAi, routes.invocations]) {
+    await context.load.run({ kind: 'closed-loop', target, connections, seconds: seconds / 3 });
+  }
+  await context.load.run({ kind: 'streams', target: streams.openAi, count: 3, minEvents: 0 });
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchResults> {
+  const progress = options.progress ?? (() => undefined);
+  const startedAt = new Date().toISOString();
+  const loadAtStart = loadAverage();
+  const scenarios = await withContext(options, async (context) => {
+    await preflight(context);
+    progress('warming up');
+    await warmUp(context);
+    progress('1 serial latency');
+    const serial = await runSerial(context);
+    progress('2 fixed offered load');
+    const fixedRate = await runFixedRate(context);
+    progress('3 maximum throughput');
+    const throughput = await runThroughput(context);
+    progress('4 streaming');
+    const streaming = await runStreaming(context);
+    progress('5 memory');
+    const memory = await runMemory(context);
+    progress('6 hot reload');
+    const reload = await runReload(context);
+    return { serial, fixedRate, throughput, streaming, memory, reload };
+  });
+  const results: BenchResults = {
+    startedAt,
+    quick: options.quick,
+    logLevel: options.logLevel,
+    machine: machine(loadAtStart),
+    scenarios,
+    targets: checkTargets(scenarios),
+  };
+  await mkdir(dirname(options.resultsPath), { recursive: true });
+  await writeFile(options.resultsPath, `${JSON.stringify(results, null, 2)}\n`);
+  return results;
+}
+
+/** Scenario 3 against a gateway under `--cpu-prof`; prints throughput and the hottest functions. */
+async function profile(options: BenchOptions): Promise<void> {
+  await mkdir(PROFILE_DIR, { recursive: true });
+  const throughput = await withContext({ ...options, cpuProfileDir: PROFILE_DIR }, async (context) => {
+    await preflight(context);
+    await warmUp(context);
+    return runThroughput(context);
+  });
+  process.stdout.write(`${JSON.stringify(throughput)}\n`);
+  for (const spot of await hotspots(PROFILE_DIR)) {
+    process.stdout.write(`${spot.selfPercent.toFixed(1).padStart(5)}%  ${spot.function}  ${spot.location}\n`);
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      'no-build': { type: 'boolean', default: false },
+      'log-level': { type: 'string', default: 'warn' },
+      profile: { type: 'boolean', default: false },
+    },
+  });
+  const options: BenchOptions = {
+    quick: values.quick,
+    build: !values['no-build'],
+    logLevel: values['log-level'],
+    resultsPath: DEFAULT_RESULTS_PATH,
+    progress: (line) => process.stderr.write(`bench: ${line}\n`),
+  };
+  if (values.profile) await profile(options);
+  else process.stdout.write(`${formatReport(await runBench(options))}\n`);
+}
