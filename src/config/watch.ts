@@ -7,7 +7,7 @@ import type { ProviderRegistry } from '../providers/registry.js';
 import { parseConfig, type GatewayConfig } from './load.js';
 
 /** Quiet time after the last file event before the file is read: one reload per burst. */
-export const DEFAULT_RELOAD_DEBOUNCE_MS = 200;
+export const DEFAULT_RELOAD_DEBOUNCE_MS = 50;
 
 export interface ConfigWatcherOptions {
   /** The config path as given; it may be a symlink (a Kubernetes ConfigMap mount). */

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import rateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limit';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { RateLimit } from '../config/schema.js';
 import { RateLimitedError } from '../errors.js';
 
@@ -107,7 +107,9 @@ function redisStoreClass(redis: Redis, health: RedisHealth): new () => FastifyRa
 }
 
 async function connectRedis(url: string, health: RedisHealth): Promise<Redis> {
-  const redis = new Redis(url, {
+  // Loaded only when a Redis URL is configured: ioredis adds about 10 MB of RSS.
+  const { Redis: RedisClient } = await import('ioredis');
+  const redis = new RedisClient(url, {
     // Fail fast instead of queueing while Redis is away: the request then passes (fail open).
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
