@@ -63,6 +63,25 @@ function parseJsonBody(text: string): unknown {
   }
 }
 
+/** Log levels at which the `info` access log would print nothing. */
+const QUIET_LEVELS = new Set(['warn', 'error', 'fatal', 'silent']);
+
+/** One access-log line per request, with its id, method, URL, status and duration. */
+function registerAccessLog(app: FastifyInstance): void {
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request completed',
+    );
+    done();
+  });
+}
+
 /** Builds the gateway without listening. The only place plugins and routes are registered. */
 export async function buildApp(table: EndpointTable, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -98,18 +117,10 @@ export async function buildApp(table: EndpointTable, options: AppOptions = {}): 
   });
 
   registerErrorHandlers(app);
-  app.addHook('onResponse', (request, reply, done) => {
-    request.log.info(
-      {
-        method: request.method,
-        url: request.url,
-        statusCode: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-      },
-      'request completed',
-    );
-    done();
-  });
+  // The access log is decided once: below `info` the hook is not registered at all.
+  if (options.logger !== undefined && options.logger !== false && !QUIET_LEVELS.has(app.log.level)) {
+    registerAccessLog(app);
+  }
 
   await app.register(swagger, {
     mode: 'static',
