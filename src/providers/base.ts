@@ -123,6 +123,14 @@ export function supportsEndpointType(supports: Capabilities, endpointType: Endpo
   }
 }
 
+/**
+ * A `checkEndpoint` for APIs that need a model and forbid clients to send one (S3): an endpoint
+ * without `model.name` fails to load with the provider's `message`.
+ */
+export function requireModelName(message: string): (facts: EndpointFacts<unknown>) => string[] {
+  return (facts) => (facts.modelName ? [] : [message]);
+}
+
 /** Reference S3: most providers reject a `model` field on /endpoints/{name}/invocations. */
 export const MODEL_NOT_PERMITTED =
   "The parameter 'model' is not permitted to be passed. The route being queried already defines a model instance.";

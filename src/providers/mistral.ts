@@ -12,9 +12,9 @@ import {
   mapSseJson,
   parseUpstreamBody,
   rejectModelField,
+  requireModelName,
   type AdapterInit,
   type CallContext,
-  type EndpointFacts,
 } from './base.js';
 
 export const MISTRAL_API_BASE = 'https://api.mistral.ai/v1';
@@ -275,9 +275,7 @@ export class MistralAdapter extends ProviderAdapter<MistralConfig> {
   static readonly supports = { chat: 'stream', completions: 'unary', embeddings: true } as const;
 
   /** The API requires `model`, and S3 forbids clients to send one, so the endpoint must. */
-  static checkEndpoint(facts: EndpointFacts<MistralConfig>): string[] {
-    return facts.modelName === null || facts.modelName === '' ? [MODEL_NAME_REQUIRED] : [];
-  }
+  static readonly checkEndpoint = requireModelName(MODEL_NAME_REQUIRED);
 
   readonly #headers: UpstreamHeaders;
   readonly #chatTarget: UpstreamTarget;

@@ -318,19 +318,28 @@ export class OpenAiAdapter extends ProviderAdapter<OpenAiConfig> {
     return this.#model ? { ...this.#model, ...request } : request;
   }
 
+  #post(
+    target: UpstreamTarget,
+    request: { model?: string | undefined },
+    context: CallContext,
+  ): Promise<unknown> {
+    return this.init.upstream.postJson(target, this.#headers, this.#body(request), context.signal);
+  }
+
+  #stream(
+    target: UpstreamTarget,
+    request: { model?: string | undefined },
+    context: CallContext,
+  ): Promise<AsyncIterable<string>> {
+    return this.init.upstream.postStream(target, this.#headers, this.#body(request), context.signal);
+  }
+
   override async chat(request: ChatRequest, context: CallContext): Promise<ChatResponse> {
-    const json = await this.init.upstream.postJson(
-      this.#chatTarget,
-      this.#headers,
-      this.#body(request),
-      context.signal,
-    );
-    return fromOpenAiChatResponse(json);
+    return fromOpenAiChatResponse(await this.#post(this.#chatTarget, request, context));
   }
 
   override async chatStream(request: ChatRequest, context: CallContext): Promise<AsyncIterable<ChatChunk>> {
-    const body = this.#body(request);
-    const events = await this.init.upstream.postStream(this.#chatTarget, this.#headers, body, context.signal);
+    const events = await this.#stream(this.#chatTarget, request, context);
     return mapSseJson(events, DISPLAY_NAME, (json) => fromOpenAiChatChunk(json));
   }
 
@@ -338,38 +347,18 @@ export class OpenAiAdapter extends ProviderAdapter<OpenAiConfig> {
     request: CompletionsRequest,
     context: CallContext,
   ): Promise<CompletionsResponse> {
-    const body = this.#body(request);
-    const json = await this.init.upstream.postJson(
-      this.#completionsTarget,
-      this.#headers,
-      body,
-      context.signal,
-    );
-    return fromOpenAiCompletionsResponse(json);
+    return fromOpenAiCompletionsResponse(await this.#post(this.#completionsTarget, request, context));
   }
 
   override async completionsStream(
     request: CompletionsRequest,
     context: CallContext,
   ): Promise<AsyncIterable<CompletionsChunk>> {
-    const body = this.#body(request);
-    const events = await this.init.upstream.postStream(
-      this.#completionsTarget,
-      this.#headers,
-      body,
-      context.signal,
-    );
+    const events = await this.#stream(this.#completionsTarget, request, context);
     return mapSseJson(events, DISPLAY_NAME, (json) => fromOpenAiCompletionsChunk(json));
   }
 
   override async embeddings(request: EmbeddingsRequest, context: CallContext): Promise<EmbeddingsResponse> {
-    const body = this.#body(request);
-    const json = await this.init.upstream.postJson(
-      this.#embeddingsTarget,
-      this.#headers,
-      body,
-      context.signal,
-    );
-    return fromOpenAiEmbeddingsResponse(json);
+    return fromOpenAiEmbeddingsResponse(await this.#post(this.#embeddingsTarget, request, context));
   }
 }

@@ -9,6 +9,7 @@ import { ConfigErrors } from '../../src/errors.js';
 import { ProviderAdapter, type AdapterInit } from '../../src/providers/base.js';
 import { ProviderRegistry } from '../../src/providers/registry.js';
 import type { ChatRequest, ChatResponse } from '../../src/schemas/chat.js';
+import { openAiChatYaml } from '../helpers/openai-endpoint.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const directory = mkdtempSync(join(tmpdir(), 'llmgw-load-'));
@@ -65,20 +66,6 @@ function endpointYaml(model: string, extra = '', name = 'chat', type = 'llm/v1/c
 }
 
 const MOCK = '{provider: mock, config: {}}';
-
-function openAiYaml(configLines: string[]): string {
-  return [
-    'endpoints:',
-    '  - name: chat',
-    '    endpoint_type: llm/v1/chat',
-    '    model:',
-    '      provider: openai',
-    '      name: gpt-4o-mini',
-    '      config:',
-    ...configLines.map((line) => `        ${line}`),
-    '',
-  ].join('\n');
-}
 
 function secretOf(config: GatewayConfig): string {
   const providerConfig = config.endpoints[0]?.config as { openai_api_key: Secret };
@@ -202,28 +189,28 @@ describe('config rules that reject a file (reference §2, §13 items 4–20)', (
     },
     {
       rule: 'an api key that is a number',
-      yaml: openAiYaml(['openai_api_key: 123']),
+      yaml: openAiChatYaml(['openai_api_key: 123']),
       errors: [
         "test.yaml:8:25 endpoint 'chat' at endpoints[0].model.config.openai_api_key: The api key provided is not a string. Please provide either an environment variable key, a path to a file containing the api key, or the api key itself",
       ],
     },
     {
       rule: 'an Azure type without deployment, base and version',
-      yaml: openAiYaml(['openai_api_key: k', 'openai_api_type: azure']),
+      yaml: openAiChatYaml(['openai_api_key: k', 'openai_api_type: azure']),
       errors: [
         "test.yaml:8:9 endpoint 'chat' at endpoints[0].model.config: OpenAI route configuration must specify 'openai_api_base', 'openai_deployment_name', and 'openai_api_version' if 'openai_api_type' is 'azure' or 'azuread'.",
       ],
     },
     {
       rule: 'a deployment name with type openai',
-      yaml: openAiYaml(['openai_api_key: k', 'openai_deployment_name: d']),
+      yaml: openAiChatYaml(['openai_api_key: k', 'openai_deployment_name: d']),
       errors: [
         "test.yaml:9:33 endpoint 'chat' at endpoints[0].model.config.openai_deployment_name: OpenAI route configuration can only specify a value for 'openai_deployment_name' if 'openai_api_type' is 'azure' or 'azuread'. Found type: 'openai'",
       ],
     },
     {
       rule: 'an organization with an Azure type',
-      yaml: openAiYaml([
+      yaml: openAiChatYaml([
         'openai_api_key: k',
         'openai_api_type: azure',
         'openai_api_base: https://r.openai.azure.com/',
@@ -237,7 +224,7 @@ describe('config rules that reject a file (reference §2, §13 items 4–20)', (
     },
     {
       rule: 'an unknown OpenAI api type',
-      yaml: openAiYaml(['openai_api_key: k', 'openai_api_type: gcp']),
+      yaml: openAiChatYaml(['openai_api_key: k', 'openai_api_type: gcp']),
       errors: [
         "test.yaml:9:26 endpoint 'chat' at endpoints[0].model.config.openai_api_type: Invalid OpenAI API type 'gcp'",
       ],
@@ -365,7 +352,7 @@ describe('config rules that accept a file', () => {
   });
 
   it.each(['azure', 'AZURE', 'AzureAD', 'azuread'])('accepts openai_api_type %s in any case', (apiType) => {
-    const yaml = openAiYaml([
+    const yaml = openAiChatYaml([
       'openai_api_key: k',
       `openai_api_type: ${apiType}`,
       'openai_api_base: https://r.openai.azure.com/',
@@ -376,7 +363,7 @@ describe('config rules that accept a file', () => {
   });
 
   it('reads an unquoted YAML date as the version string', () => {
-    const yaml = openAiYaml(['openai_api_key: k', 'openai_api_version: 2023-05-15']);
+    const yaml = openAiChatYaml(['openai_api_key: k', 'openai_api_version: 2023-05-15']);
     expect(parse(yaml).endpoints[0]?.config).toMatchObject({ openai_api_version: '2023-05-15' });
   });
 
@@ -481,7 +468,7 @@ describe('legacy routes: and route_type: (reference §2.10)', () => {
 describe('secrets in a loaded config (reference §2.9)', () => {
   it('reads a $VAR key from the environment', () => {
     vi.stubEnv('LLMGW_TEST_KEY', 'sk-from-env');
-    expect(secretOf(parse(openAiYaml(['openai_api_key: $LLMGW_TEST_KEY'])))).toBe('sk-from-env');
+    expect(secretOf(parse(openAiChatYaml(['openai_api_key: $LLMGW_TEST_KEY'])))).toBe('sk-from-env');
   });
 
   it.each([
@@ -489,7 +476,7 @@ describe('secrets in a loaded config (reference §2.9)', () => {
     ['empty', ''],
   ])('rejects a $VAR key whose variable is %s', (_state, value) => {
     vi.stubEnv('LLMGW_TEST_KEY', value);
-    expect(errorsOf(openAiYaml(['openai_api_key: $LLMGW_TEST_KEY']))).toEqual([
+    expect(errorsOf(openAiChatYaml(['openai_api_key: $LLMGW_TEST_KEY']))).toEqual([
       "test.yaml:8:25 endpoint 'chat' at endpoints[0].model.config.openai_api_key: Environment variable 'LLMGW_TEST_KEY' is not set",
     ]);
   });
@@ -497,22 +484,22 @@ describe('secrets in a loaded config (reference §2.9)', () => {
   it('reads a key from an existing file, without its trailing newline', () => {
     const file = join(directory, 'key.txt');
     writeFileSync(file, 'sk-from-file\n');
-    expect(secretOf(parse(openAiYaml([`openai_api_key: ${file}`])))).toBe('sk-from-file');
+    expect(secretOf(parse(openAiChatYaml([`openai_api_key: ${file}`])))).toBe('sk-from-file');
   });
 
   it('uses a string that names no file as the key itself', () => {
-    expect(secretOf(parse(openAiYaml(['openai_api_key: sk-literal'])))).toBe('sk-literal');
+    expect(secretOf(parse(openAiChatYaml(['openai_api_key: sk-literal'])))).toBe('sk-literal');
   });
 
   it('never puts the key in the loaded config when printed', () => {
-    const config = parse(openAiYaml(['openai_api_key: sk-literal-secret']));
+    const config = parse(openAiChatYaml(['openai_api_key: sk-literal-secret']));
     expect(JSON.stringify(config.endpoints[0]?.config)).toBe(
       '{"openai_api_key":"[redacted]","openai_api_type":"openai"}',
     );
   });
 
   it('never echoes a key value in an error about another field', () => {
-    const errors = errorsOf(openAiYaml(['openai_api_key: sk-literal-secret', 'openai_api_type: gcp']));
+    const errors = errorsOf(openAiChatYaml(['openai_api_key: sk-literal-secret', 'openai_api_type: gcp']));
     expect(errors.join('\n')).not.toContain('sk-literal-secret');
     expect(errors).toHaveLength(1);
   });

@@ -4,9 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { CLI, listeningUrl } from '../helpers/cli-process.js';
+import { invokeEndpoint } from '../helpers/http.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const CLI = join(root, 'dist', 'cli.js');
 const fixture = (name: string) => join(root, 'test', 'fixtures', name);
 const directory = mkdtempSync(join(tmpdir(), 'llmgw-cli-'));
 
@@ -55,25 +56,13 @@ afterAll(() => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-const LISTENING_URL = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/;
-
 /** Starts `llmgw start` on port 0 and resolves with its URL once it logs that it listens. */
 async function startServer(configPath: string): Promise<string> {
   const child = spawn(process.execPath, [CLI, 'start', '--config-path', configPath, '--port', '0'], {
     env: childEnv(),
   });
   running.push(child);
-  let output = '';
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = LISTENING_URL.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => {
-      reject(new Error(`llmgw start exited with ${String(code)} before listening: ${output}`));
-    });
-  });
+  return listeningUrl(child);
 }
 
 describe('llmgw start', () => {
@@ -81,11 +70,7 @@ describe('llmgw start', () => {
     const url = await startServer(fixture('gateway.yaml'));
     const health = await fetch(`${url}/health`);
     expect(await health.json()).toEqual({ status: 'OK' });
-    const response = await fetch(`${url}/endpoints/completions/invocations`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ prompt: 'hi' }),
-    });
+    const response = await invokeEndpoint(url, 'completions', { prompt: 'hi' });
     expect(response.status).toBe(200);
     expect(((await response.json()) as { choices: unknown }).choices).toEqual([
       { index: 0, text: 'This is a mock completion of: hi', finish_reason: 'stop' },

@@ -10,11 +10,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { ProviderRegistry } from '../../src/providers/registry.js';
 import { createGateway, type Gateway } from '../../src/server/start.js';
+import { CLI, listeningUrl } from '../helpers/cli-process.js';
 import { TestRedis } from '../helpers/redis.js';
 
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
 const directory = mkdtempSync(join(tmpdir(), 'llmgw-redis-'));
-const LISTENING_URL = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/;
 
 function limitedYaml(calls: number): string {
   return `
@@ -73,17 +72,7 @@ async function startProcess(
     },
   );
   children.push(child);
-  let output = '';
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = LISTENING_URL.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once('exit', (code) => {
-      reject(new Error(`llmgw exited with ${String(code)} before listening: ${output}`));
-    });
-  });
+  return listeningUrl(child);
 }
 
 /** An in-process gateway on the test Redis whose error lines are collected. */

@@ -9,8 +9,8 @@ import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeUpstream, ManualStream, sseFrame } from '../fakes/fake-upstream.js';
 import { chatChunks, gatewayChatChunks } from '../fakes/openai.js';
+import { CLI } from '../helpers/cli-process.js';
 
-const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
 const directory = mkdtempSync(join(tmpdir(), 'llmgw-workers-'));
 
 interface LogLine {

@@ -30,6 +30,9 @@ import {
 } from '../fakes/anthropic.js';
 import { FakeUpstream, ManualStream, type RecordedRequest } from '../fakes/fake-upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { invokeEndpoint } from '../helpers/http.js';
+import { allEvents, sseEvents } from '../helpers/sse.js';
+import { expectJsonPost } from '../helpers/upstream-call.js';
 
 // Reference anthropic.md §11: clock 1677858242, models `claude-2.1` / `claude-instant-1`, key `key`.
 const KEY = 'key';
@@ -53,35 +56,10 @@ endpoints:
 
 /** Method, path, query, the auth and version headers by value, and no other credential. */
 function expectMessagesCall(request: RecordedRequest, path = '/v1/messages', version = '2023-06-01'): void {
-  expect(request.method).toBe('POST');
-  expect(request.path).toBe(path);
-  expect(request.query).toEqual({});
+  expectJsonPost(request, path, OTHER_CREDENTIAL_HEADERS);
   expect(request.headers['x-api-key']).toBe(KEY);
   expect(request.headers['anthropic-version']).toBe(version);
-  expect(request.headers['content-type']).toBe('application/json');
   expect(request.headers['anthropic-beta']).toBeUndefined();
-  for (const header of OTHER_CREDENTIAL_HEADERS) expect(request.headers[header]).toBeUndefined();
-}
-
-/** Gateway SSE events as they arrive on the socket. */
-async function* sseEvents(response: Response): AsyncGenerator<unknown, void, undefined> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(bytes, { stream: true });
-    let end = buffer.indexOf('\n\n');
-    while (end !== -1) {
-      yield JSON.parse(buffer.slice('data: '.length, end));
-      buffer = buffer.slice(end + 2);
-      end = buffer.indexOf('\n\n');
-    }
-  }
-}
-
-async function allEvents(response: Response): Promise<unknown[]> {
-  const events: unknown[] = [];
-  for await (const event of sseEvents(response)) events.push(event);
-  return events;
 }
 
 function textChunk(id: string, content: string | null, finishReason: string | null = null) {
@@ -401,11 +379,7 @@ describe('anthropic through the gateway', () => {
   });
 
   function invoke(endpoint: string, body: unknown, url = gateway.url): Promise<Response> {
-    return fetch(`${url}/endpoints/${endpoint}/invocations`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    return invokeEndpoint(url, endpoint, body);
   }
 
   function pinClock(): void {

@@ -24,6 +24,9 @@ import {
   messageStart,
 } from '../fakes/cohere.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { invokeEndpoint } from '../helpers/http.js';
+import { allEvents, sseEvents } from '../helpers/sse.js';
+import { expectJsonPost } from '../helpers/upstream-call.js';
 
 // Reference cohere.md §13: clock 1677858242, model `command`, key `key`.
 const KEY = 'key';
@@ -50,33 +53,8 @@ endpoints:
 
 /** Method, path, query and every credential header of one upstream call. */
 function expectCohereCall(request: RecordedRequest, path: string): void {
-  expect(request.method).toBe('POST');
-  expect(request.path).toBe(path);
-  expect(request.query).toEqual({});
+  expectJsonPost(request, path, CREDENTIAL_HEADERS);
   expect(request.headers.authorization).toBe(`Bearer ${KEY}`);
-  expect(request.headers['content-type']).toBe('application/json');
-  for (const header of CREDENTIAL_HEADERS) expect(request.headers[header]).toBeUndefined();
-}
-
-/** Gateway SSE events as they arrive on the socket. */
-async function* sseEvents(response: Response): AsyncGenerator<unknown, void, undefined> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(bytes, { stream: true });
-    let end = buffer.indexOf('\n\n');
-    while (end !== -1) {
-      yield JSON.parse(buffer.slice('data: '.length, end));
-      buffer = buffer.slice(end + 2);
-      end = buffer.indexOf('\n\n');
-    }
-  }
-}
-
-async function allEvents(response: Response): Promise<unknown[]> {
-  const events: unknown[] = [];
-  for await (const event of sseEvents(response)) events.push(event);
-  return events;
 }
 
 function chatChunk(id: string | null, content: string | null, finishReason: string | null) {
@@ -228,11 +206,7 @@ describe('cohere through the gateway', () => {
   });
 
   function invoke(endpoint: string, body: unknown): Promise<Response> {
-    return fetch(`${gateway.url}/endpoints/${endpoint}/invocations`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    return invokeEndpoint(gateway.url, endpoint, body);
   }
 
   function pinClock(): void {
@@ -385,10 +359,8 @@ describe('cohere through the gateway', () => {
       const slowGateway = await startTestGateway(gatewayYaml(fake.url), { timeoutSeconds: 1 });
       try {
         fake.reply({ kind: 'hang' });
-        const response = await fetch(`${slowGateway.url}/endpoints/chat/invocations`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
+        const response = await invokeEndpoint(slowGateway.url, 'chat', {
+          messages: [{ role: 'user', content: 'hi' }],
         });
         expect(response.status).toBe(504);
         expect(await response.json()).toEqual({
@@ -403,11 +375,7 @@ describe('cohere through the gateway', () => {
       const proxied = await startTestGateway(gatewayYaml(`${fake.url}/cohere/`));
       try {
         fake.reply({ kind: 'json', body: cohereChatResponse() });
-        await fetch(`${proxied.url}/endpoints/chat/invocations`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
-        });
+        await invokeEndpoint(proxied.url, 'chat', { messages: [{ role: 'user', content: 'hi' }] });
         expectCohereCall(await fake.nextRequest(), '/cohere/v2/chat');
       } finally {
         await proxied.close();

@@ -30,6 +30,9 @@ import {
   UNAUTHORIZED_ERROR,
 } from '../fakes/mistral.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { invokeEndpoint } from '../helpers/http.js';
+import { parseSse } from '../helpers/sse.js';
+import { expectJsonPost } from '../helpers/upstream-call.js';
 
 const KEY = 'key';
 const KEY_VARIABLE = 'MISTRAL_TEST_API_KEY';
@@ -81,37 +84,21 @@ function pinClock(): void {
 
 /** POST /endpoints/{name}/invocations with plain fetch. */
 async function invoke(endpoint: string, body: unknown): Promise<{ status: number; json: unknown }> {
-  const response = await fetch(`${gateway.url}/endpoints/${endpoint}/invocations`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+  const response = await invokeEndpoint(gateway.url, endpoint, body);
   return { status: response.status, json: await response.json() };
 }
 
 /** A streaming invocation: the status and every SSE event's JSON. */
 async function invokeStream(endpoint: string, body: unknown): Promise<{ status: number; events: unknown[] }> {
-  const response = await fetch(`${gateway.url}/endpoints/${endpoint}/invocations`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  const events = text
-    .split('\n\n')
-    .filter((frame) => frame.trim() !== '')
-    .map((frame) => JSON.parse(frame.slice('data: '.length)));
-  return { status: response.status, events };
+  const response = await invokeEndpoint(gateway.url, endpoint, body);
+  return { status: response.status, events: parseSse(await response.text()) };
 }
 
 /** Asserts the one upstream call: method, path, query, headers by value and the whole body. */
 async function expectUpstreamCall(path: string, body: unknown): Promise<void> {
   const request = await fake.nextRequest();
-  expect(request.method).toBe('POST');
-  expect(request.path).toBe(path);
-  expect(request.query).toEqual({});
+  expectJsonPost(request, path, []);
   expect(request.headers.authorization).toBe(`Bearer ${KEY}`);
-  expect(request.headers['content-type']).toBe('application/json');
   expect(Object.keys(request.headers).sort()).toEqual(UPSTREAM_HEADER_NAMES);
   expect(request.body).toEqual(body);
 }
@@ -779,11 +766,7 @@ describe('mistral upstream failures', () => {
     const slowGateway = await startTestGateway(gatewayYaml(`${fake.url}/v1`), { timeoutSeconds: 1 });
     try {
       fake.reply({ kind: 'hang' });
-      const response = await fetch(`${slowGateway.url}/endpoints/chat/invocations`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ messages: HELLO }),
-      });
+      const response = await invokeEndpoint(slowGateway.url, 'chat', { messages: HELLO });
       expect(response.status).toBe(504);
       expect(await response.json()).toEqual({
         detail: 'The upstream provider did not respond within 1 seconds.',

@@ -1,5 +1,3 @@
-import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Secret } from '../../src/config/secrets.js';
 import { OpenAiAdapter, openAiConfigSchema } from '../../src/providers/openai.js';
@@ -19,6 +17,8 @@ import {
   textCompletion,
 } from '../fakes/openai.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { postJson } from '../helpers/http.js';
+import { freePort } from '../helpers/port.js';
 
 const KEY = 'sk-test-0123456789';
 const HI = [{ role: 'user', content: 'hi' }];
@@ -97,11 +97,7 @@ async function postStream(
   path: string,
   body: unknown,
 ): Promise<{ status: number; type: string | null; text: string }> {
-  const response = await fetch(`${gateway.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+  const response = await postJson(`${gateway.url}${path}`, body);
   return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
 }
 
@@ -711,12 +707,7 @@ describe('OpenAI timeouts and transport failures (reference [D6])', () => {
   });
 
   it('answers 502 when the upstream refuses the connection (item 72)', async () => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as AddressInfo;
-    server.close();
-    await once(server, 'close');
+    const port = await freePort();
     const refused = await startTestGateway(gatewayYaml(`http://127.0.0.1:${port}`));
     try {
       const response = await refused.app.inject({

@@ -25,6 +25,9 @@ import {
   SERVICE_UNAVAILABLE_ERROR,
 } from '../fakes/togetherai.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { invokeEndpoint } from '../helpers/http.js';
+import { parseSse, sseEvents } from '../helpers/sse.js';
+import { expectJsonPost } from '../helpers/upstream-call.js';
 
 const KEY = 'key';
 const MODEL = 'mistralai/Mixtral-8x7B-Instruct-v0.1';
@@ -49,34 +52,8 @@ endpoints:
 
 /** Method, path, query and every credential header of one upstream call. */
 function expectTogetherCall(request: RecordedRequest, path: string): void {
-  expect(request.method).toBe('POST');
-  expect(request.path).toBe(path);
-  expect(request.query).toEqual({});
+  expectJsonPost(request, path, CREDENTIAL_HEADERS);
   expect(request.headers.authorization).toBe(`Bearer ${KEY}`);
-  expect(request.headers['content-type']).toBe('application/json');
-  for (const header of CREDENTIAL_HEADERS) expect(request.headers[header]).toBeUndefined();
-}
-
-function parseSse(text: string): unknown[] {
-  return text
-    .split('\n\n')
-    .filter((frame) => frame.trim() !== '')
-    .map((frame) => JSON.parse(frame.slice('data: '.length)));
-}
-
-/** Gateway SSE events as they arrive on the socket. */
-async function* sseEvents(response: Response): AsyncGenerator<unknown, void, undefined> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(bytes, { stream: true });
-    let end = buffer.indexOf('\n\n');
-    while (end !== -1) {
-      yield JSON.parse(buffer.slice('data: '.length, end));
-      buffer = buffer.slice(end + 2);
-      end = buffer.indexOf('\n\n');
-    }
-  }
 }
 
 const CHAT_CHUNKS = [
@@ -355,11 +332,7 @@ describe('togetherai through the gateway', () => {
   });
 
   function invoke(endpoint: string, body: unknown): Promise<Response> {
-    return fetch(`${gateway.url}/endpoints/${endpoint}/invocations`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    return invokeEndpoint(gateway.url, endpoint, body);
   }
 
   async function invokeJson(endpoint: string, body: unknown): Promise<{ status: number; body: unknown }> {
@@ -812,11 +785,7 @@ describe('togetherai through the gateway', () => {
     });
 
     it('answers 504 when Together does not answer in time', async () => {
-      const response = await fetch(`${slowGateway.url}/endpoints/chat/invocations`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(CHAT_REQUEST),
-      });
+      const response = await invokeEndpoint(slowGateway.url, 'chat', CHAT_REQUEST);
       expect(response.status).toBe(504);
       expect(await response.json()).toEqual({
         detail: 'The upstream provider did not respond within 1 seconds.',

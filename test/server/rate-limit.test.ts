@@ -7,6 +7,7 @@ import { planLimit } from '../../src/server/rate-limit.js';
 import { createGateway, type Gateway } from '../../src/server/start.js';
 import { FakeUpstream } from '../fakes/fake-upstream.js';
 import { chatCompletion } from '../fakes/openai.js';
+import { injectPost } from '../helpers/http.js';
 
 const HI = [{ role: 'user', content: 'hi' }];
 
@@ -63,12 +64,7 @@ afterEach(async () => {
 });
 
 function post(url: string, body: unknown) {
-  return gateway.app.inject({
-    method: 'POST',
-    url,
-    headers: { 'content-type': 'application/json' },
-    payload: JSON.stringify(body),
-  });
+  return injectPost(gateway.app, url, body);
 }
 
 const invoke = (prefix: '/endpoints' | '/gateway' = '/endpoints') =>

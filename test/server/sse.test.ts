@@ -7,6 +7,7 @@ import { streamToClient } from '../../src/server/sse.js';
 import { FakeUpstream, ManualStream, sseFrame } from '../fakes/fake-upstream.js';
 import { chatChunks, gatewayChatChunks } from '../fakes/openai.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { openAiChatYaml } from '../helpers/openai-endpoint.js';
 
 const HI = [{ role: 'user', content: 'hi' }];
 /** The tests' own client sockets, destroyed before the servers close so no keep-alive lingers. */
@@ -180,17 +181,7 @@ describe('streaming through the gateway', () => {
   let quickGateway: TestGateway;
 
   function yaml(): string {
-    return [
-      'endpoints:',
-      '  - name: chat',
-      '    endpoint_type: llm/v1/chat',
-      '    model:',
-      '      provider: openai',
-      '      name: gpt-4o-mini',
-      '      config:',
-      '        openai_api_key: sk-test',
-      `        openai_api_base: ${fake.url}/v1`,
-    ].join('\n');
+    return openAiChatYaml(['openai_api_key: sk-test', `openai_api_base: ${fake.url}/v1`]);
   }
 
   beforeAll(async () => {

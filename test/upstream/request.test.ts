@@ -1,11 +1,9 @@
-import { createServer } from 'node:net';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
 import { PoolSet } from '../../src/upstream/pool.js';
 import { jsonHeaders, Upstream, type UpstreamTarget } from '../../src/upstream/request.js';
 import { FakeUpstream, ManualStream, sseFrame } from '../fakes/fake-upstream.js';
+import { freePort } from '../helpers/port.js';
 
 let fake: FakeUpstream;
 let pools: PoolSet;
@@ -136,12 +134,7 @@ describe('Upstream.postJson', () => {
   });
 
   it('answers 502 when the connection is refused [D6]', async () => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as AddressInfo;
-    server.close();
-    await once(server, 'close');
+    const port = await freePort();
     const closed = upstream.target(`http://127.0.0.1:${port}/v1/embeddings`);
     const promise = upstream.postJson(closed, headers, {}, new AbortController().signal);
     expect(await failure(promise)).toEqual({

@@ -10,9 +10,9 @@ import {
   ProviderAdapter,
   mapSseJson,
   rejectModelField,
+  requireModelName,
   type AdapterInit,
   type CallContext,
-  type EndpointFacts,
 } from '../base.js';
 import { toAnthropicChatBody, toAnthropicCompletionsBody, type AnthropicBody } from './request.js';
 import { DISPLAY_NAME, fromAnthropicChatResponse, fromAnthropicCompletionsResponse } from './response.js';
@@ -38,9 +38,7 @@ export class AnthropicAdapter extends ProviderAdapter<AnthropicConfig> {
   static readonly supports = { chat: 'stream', completions: 'unary' } as const;
 
   /** MLflow sent `"model": null` for an endpoint without a model name; Anthropic rejects every such call. */
-  static checkEndpoint(facts: EndpointFacts<AnthropicConfig>): string[] {
-    return facts.modelName ? [] : [MODEL_REQUIRED];
-  }
+  static readonly checkEndpoint = requireModelName(MODEL_REQUIRED);
 
   readonly #headers: UpstreamHeaders;
   readonly #messagesTarget: UpstreamTarget;

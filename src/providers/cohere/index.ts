@@ -11,9 +11,9 @@ import {
   ProviderAdapter,
   mapSseJson,
   rejectModelField,
+  requireModelName,
   type AdapterInit,
   type CallContext,
-  type EndpointFacts,
 } from '../base.js';
 import {
   toCohereChatBody,
@@ -53,9 +53,7 @@ export class CohereAdapter extends ProviderAdapter<CohereConfig> {
   static readonly supports = { chat: 'stream', completions: 'stream', embeddings: true } as const;
 
   /** MLflow sent `"model": null` for an endpoint without a model name; Cohere rejects every such call. */
-  static checkEndpoint(facts: EndpointFacts<CohereConfig>): string[] {
-    return facts.modelName ? [] : [MODEL_REQUIRED];
-  }
+  static readonly checkEndpoint = requireModelName(MODEL_REQUIRED);
 
   readonly #headers: UpstreamHeaders;
   readonly #chatTarget: UpstreamTarget;

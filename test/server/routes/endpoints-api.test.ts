@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePageToken, encodePageToken } from '../../../src/server/routes/endpoints-api.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
+import { openAiChatYaml } from '../../helpers/openai-endpoint.js';
 
 const GATEWAY_YAML = readFileSync(join(import.meta.dirname, '../../fixtures/gateway.yaml'), 'utf8');
 
@@ -294,19 +295,11 @@ describe('secrets never leave (item 36)', () => {
 
   beforeAll(async () => {
     openai = await startTestGateway(
-      [
-        'endpoints:',
-        '  - name: chat',
-        '    endpoint_type: llm/v1/chat',
-        '    model:',
-        '      provider: openai',
-        '      name: gpt-4o-mini',
-        '      config:',
-        '        openai_api_key: sk-do-not-leak',
-        '        openai_api_base: http://127.0.0.1:9/secret-base',
-        '        openai_organization: org-secret',
-        '',
-      ].join('\n'),
+      openAiChatYaml([
+        'openai_api_key: sk-do-not-leak',
+        'openai_api_base: http://127.0.0.1:9/secret-base',
+        'openai_organization: org-secret',
+      ]),
     );
   });
 

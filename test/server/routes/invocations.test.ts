@@ -9,9 +9,10 @@ import type { ChatRequest, ChatResponse } from '../../../src/schemas/chat.js';
 import { createGateway, type Gateway } from '../../../src/server/start.js';
 import { FakeUpstream } from '../../fakes/fake-upstream.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
+import { JSON_HEADERS, injectPost } from '../../helpers/http.js';
+import { openAiChatYaml } from '../../helpers/openai-endpoint.js';
 
 const GATEWAY_YAML = readFileSync(join(import.meta.dirname, '../../fixtures/gateway.yaml'), 'utf8');
-const JSON_HEADERS = { 'content-type': 'application/json' };
 const HI = [{ role: 'user', content: 'hi' }];
 const MODEL_NOT_PERMITTED =
   "The parameter 'model' is not permitted to be passed. The route being queried already defines a model instance.";
@@ -27,12 +28,7 @@ afterAll(async () => {
 });
 
 function post(url: string, body: unknown, headers: Record<string, string> = JSON_HEADERS) {
-  return gateway.app.inject({
-    method: 'POST',
-    url,
-    headers,
-    payload: typeof body === 'string' ? body : JSON.stringify(body),
-  });
+  return injectPost(gateway.app, url, body, headers);
 }
 
 /** `type` and `loc` of each 422 item (reference §6.2: tests pin these two). */
@@ -327,18 +323,7 @@ describe('the request an adapter receives', () => {
   beforeAll(async () => {
     fake = await FakeUpstream.start();
     openai = await startTestGateway(
-      [
-        'endpoints:',
-        '  - name: chat',
-        '    endpoint_type: llm/v1/chat',
-        '    model:',
-        '      provider: openai',
-        '      name: gpt-4o-mini',
-        '      config:',
-        '        openai_api_key: sk-test',
-        `        openai_api_base: ${fake.url}/v1`,
-        '',
-      ].join('\n'),
+      openAiChatYaml(['openai_api_key: sk-test', `openai_api_base: ${fake.url}/v1`]),
     );
   });
 

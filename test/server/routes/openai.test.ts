@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
+import { JSON_HEADERS, injectPost } from '../../helpers/http.js';
 
 const GATEWAY_YAML = readFileSync(join(import.meta.dirname, '../../fixtures/gateway.yaml'), 'utf8');
 const HI = [{ role: 'user', content: 'hi' }];
@@ -16,17 +17,8 @@ afterAll(async () => {
   await gateway.close();
 });
 
-function post(
-  url: string,
-  body: unknown,
-  headers: Record<string, string> = { 'content-type': 'application/json' },
-) {
-  return gateway.app.inject({
-    method: 'POST',
-    url,
-    headers,
-    payload: typeof body === 'string' ? body : JSON.stringify(body),
-  });
+function post(url: string, body: unknown, headers: Record<string, string> = JSON_HEADERS) {
+  return injectPost(gateway.app, url, body, headers);
 }
 
 function openAiError(message: string, type: string, param: string | null, code: string) {
