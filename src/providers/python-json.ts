@@ -4,7 +4,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** S10: Python's `json.dumps` — `", "` and `": "` separators, non-ASCII escaped as `\uXXXX`. */
+/** S10: Python's `json.dumps` — `", "` and `": "` separators, non-ASCII written as `\u` escapes of four hex digits. */
 export function toPythonJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(toPythonJson).join(', ')}]`;
   if (isRecord(value)) {
