@@ -1,8 +1,9 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { GatewayError, RequestValidationError } from '../errors.js';
+import { GatewayError } from '../errors.js';
 import type { EndpointTable } from './endpoint-table.js';
+import { parseJsonBody } from './json-body.js';
 import { registerErrorHandlers } from './errors.js';
 import { registerRateLimit } from './rate-limit.js';
 import { registerEndpointsApiRoutes } from './routes/endpoints-api.js';
@@ -28,7 +29,6 @@ export const REDACTED_HEADERS = [
   'req.headers.cookie',
 ];
 
-const POSITION = /position (\d+)/;
 const JSON_SUFFIX = /^application\/[^;\s]*\+json\s*(;|$)/i;
 
 function unsupportedMediaType(contentType: string): GatewayError {
@@ -38,29 +38,6 @@ function unsupportedMediaType(contentType: string): GatewayError {
     `Unsupported Media Type '${contentType}': send the body as JSON with 'Content-Type: application/json'.`,
     { param: 'content-type' },
   );
-}
-
-/**
- * Reference §6.2: a body that is not JSON is a 422 `json_invalid` at its character offset;
- * an empty body is a 422 `missing`.
- */
-function parseJsonBody(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    const message = (error as Error).message;
-    const offset = Number(POSITION.exec(message)?.[1] ?? 0);
-    throw new RequestValidationError([
-      {
-        type: 'json_invalid',
-        loc: ['body', offset],
-        msg: 'JSON decode error',
-        input: {},
-        ctx: { error: message },
-      },
-    ]);
-  }
 }
 
 /** Log levels at which the `info` access log would print nothing. */

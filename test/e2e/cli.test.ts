@@ -58,9 +58,14 @@ afterAll(() => {
 
 /** Starts `llmgw start` on port 0 and resolves with its URL once it logs that it listens. */
 async function startServer(configPath: string): Promise<string> {
-  const child = spawn(process.execPath, [CLI, 'start', '--config-path', configPath, '--port', '0'], {
-    env: childEnv(),
-  });
+  // One process: this suite is about the CLI; test/e2e/workers.test.ts covers --workers.
+  const child = spawn(
+    process.execPath,
+    [CLI, 'start', '--config-path', configPath, '--port', '0', '--workers', '1'],
+    {
+      env: childEnv(),
+    },
+  );
   running.push(child);
   return listeningUrl(child);
 }
@@ -75,7 +80,7 @@ describe('llmgw start', () => {
     expect(((await response.json()) as { choices: unknown }).choices).toEqual([
       { index: 0, text: 'This is a mock completion of: hi', finish_reason: 'stop' },
     ]);
-  });
+  }, 60_000);
 
   it('fails with exit code 2 and a usage error without a config path (item 1)', async () => {
     const result = await run(['start', '--port', '0']);
