@@ -6,7 +6,7 @@ import type { ChatChunk, ChatRequest, ChatResponse } from '../schemas/chat.js';
 import type { CompletionsRequest, CompletionsResponse } from '../schemas/completions.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../schemas/embeddings.js';
 import { jsonHeaders, type UpstreamHeaders, type UpstreamTarget } from '../upstream/request.js';
-import { joinUrl } from '../upstream/url.js';
+import { apiBaseSchema, joinUrl } from '../upstream/url.js';
 import {
   ProviderAdapter,
   mapSseJson,
@@ -22,7 +22,7 @@ const DISPLAY_NAME = 'Mistral';
 
 export const mistralConfigSchema = z.object({
   mistral_api_key: secretSchema,
-  mistral_api_base: z.url({ protocol: /^https?$/ }).default(MISTRAL_API_BASE),
+  mistral_api_base: apiBaseSchema.default(MISTRAL_API_BASE),
 });
 export type MistralConfig = z.infer<typeof mistralConfigSchema>;
 

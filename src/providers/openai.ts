@@ -6,7 +6,7 @@ import type { ChatChunk, ChatRequest, ChatResponse } from '../schemas/chat.js';
 import type { CompletionsChunk, CompletionsRequest, CompletionsResponse } from '../schemas/completions.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../schemas/embeddings.js';
 import { jsonHeaders, type UpstreamHeaders, type UpstreamTarget } from '../upstream/request.js';
-import { joinUrl } from '../upstream/url.js';
+import { apiBaseSchema, joinUrl } from '../upstream/url.js';
 import {
   ProviderAdapter,
   mapSseJson,
@@ -37,7 +37,7 @@ export const openAiConfigSchema = z
   .object({
     openai_api_key: secretSchema,
     openai_api_type: apiTypeSchema,
-    openai_api_base: z.string().optional(),
+    openai_api_base: apiBaseSchema.optional(),
     openai_api_version: z.string().optional(),
     openai_deployment_name: z.string().optional(),
     openai_organization: z.string().optional(),

@@ -7,7 +7,7 @@ import type { ChatChunk, ChatRequest, ChatResponse } from '../schemas/chat.js';
 import type { CompletionsChunk, CompletionsRequest, CompletionsResponse } from '../schemas/completions.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../schemas/embeddings.js';
 import { jsonHeaders, type UpstreamHeaders, type UpstreamTarget } from '../upstream/request.js';
-import { joinUrl } from '../upstream/url.js';
+import { apiBaseSchema, joinUrl } from '../upstream/url.js';
 import {
   ProviderAdapter,
   mapSseJson,
@@ -21,7 +21,7 @@ const DISPLAY_NAME = 'TogetherAI';
 
 export const togetherAiConfigSchema = z.object({
   togetherai_api_key: secretSchema,
-  togetherai_api_base: z.url({ protocol: /^https?$/ }).default(TOGETHERAI_API_BASE),
+  togetherai_api_base: apiBaseSchema.default(TOGETHERAI_API_BASE),
 });
 export type TogetherAiConfig = z.infer<typeof togetherAiConfigSchema>;
 

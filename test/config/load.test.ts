@@ -317,6 +317,24 @@ describe('config rules that reject a file (reference §2, §13 items 4–20)', (
   });
 });
 
+describe('base URLs are checked when the file loads', () => {
+  it('rejects an openai_api_base that is not a URL, naming the field and line', () => {
+    const yaml = openAiChatYaml(['openai_api_key: sk-test', 'openai_api_base: not a url']);
+    const thrown = (() => {
+      try {
+        parseConfig(yaml, new ProviderRegistry(), 'test.yaml');
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })();
+    expect(thrown).toBeInstanceOf(ConfigErrors);
+    expect((thrown as ConfigErrors).errors.map((error) => error.format('test.yaml'))).toEqual([
+      "test.yaml:9:26 endpoint 'chat' at endpoints[0].model.config.openai_api_base: must be an http(s) URL",
+    ]);
+  });
+});
+
 describe('config rules that accept a file', () => {
   it('loads an empty endpoint list as a gateway with no endpoints', () => {
     expect(parse('endpoints: []\n')).toEqual({ endpoints: [], warnings: [], source: 'endpoints: []\n' });

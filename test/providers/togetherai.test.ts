@@ -159,13 +159,13 @@ describe('togetherai config', () => {
       'an API base that is not a URL',
       { togetherai_api_key: KEY, togetherai_api_base: 'api.together.xyz' },
       'togetherai_api_base',
-      'Invalid URL',
+      'must be an http(s) URL',
     ],
     [
       'an API base that is not http(s)',
       { togetherai_api_key: KEY, togetherai_api_base: 'ftp://api.together.xyz/v1' },
       'togetherai_api_base',
-      'Invalid URL',
+      'must be an http(s) URL',
     ],
   ])('rejects %s', (_case, config, field, message) => {
     const result = togetherAiConfigSchema.safeParse(config);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { joinUrl } from '../../src/upstream/url.js';
+import { apiBaseSchema, joinUrl } from '../../src/upstream/url.js';
 
 describe('joinUrl (reference §9.1)', () => {
   it.each([
@@ -42,5 +42,16 @@ describe('joinUrl (reference §9.1)', () => {
     expect(joinUrl('https://api.openai.com/v1', 'embeddings', {})).toBe(
       'https://api.openai.com/v1/embeddings',
     );
+  });
+});
+
+describe('apiBaseSchema', () => {
+  it.each(['https://api.openai.com/v1', 'http://127.0.0.1:8080/proxy/'])('accepts %s', (url) => {
+    expect(apiBaseSchema.safeParse(url).success).toBe(true);
+  });
+
+  it.each(['not a url', 'ftp://files.example', 'api.openai.com/v1', ''])('rejects %j', (url) => {
+    const result = apiBaseSchema.safeParse(url);
+    expect(result.error?.issues.map((issue) => issue.message)).toEqual(['must be an http(s) URL']);
   });
 });

@@ -5,7 +5,7 @@ import { secretSchema } from '../../config/secrets.js';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../../schemas/chat.js';
 import type { CompletionsRequest, CompletionsResponse } from '../../schemas/completions.js';
 import { jsonHeaders, type UpstreamHeaders, type UpstreamTarget } from '../../upstream/request.js';
-import { joinUrl } from '../../upstream/url.js';
+import { apiBaseSchema, joinUrl } from '../../upstream/url.js';
 import {
   ProviderAdapter,
   mapSseJson,
@@ -25,7 +25,7 @@ const MESSAGES_PATH = 'messages';
 export const anthropicConfigSchema = z.object({
   anthropic_api_key: secretSchema,
   anthropic_version: z.string().default(ANTHROPIC_VERSION),
-  anthropic_api_base: z.url({ protocol: /^https?$/ }).default(ANTHROPIC_API_BASE),
+  anthropic_api_base: apiBaseSchema.default(ANTHROPIC_API_BASE),
 });
 export type AnthropicConfig = z.infer<typeof anthropicConfigSchema>;
 

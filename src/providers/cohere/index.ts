@@ -6,7 +6,7 @@ import type { ChatChunk, ChatRequest, ChatResponse } from '../../schemas/chat.js
 import type { CompletionsChunk, CompletionsRequest, CompletionsResponse } from '../../schemas/completions.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../schemas/embeddings.js';
 import { jsonHeaders, type UpstreamHeaders, type UpstreamTarget } from '../../upstream/request.js';
-import { joinUrl } from '../../upstream/url.js';
+import { apiBaseSchema, joinUrl } from '../../upstream/url.js';
 import {
   ProviderAdapter,
   mapSseJson,
@@ -40,7 +40,7 @@ const EMBED_PATH = 'v2/embed';
 
 export const cohereConfigSchema = z.object({
   cohere_api_key: secretSchema,
-  cohere_api_base: z.url({ protocol: /^https?$/ }).default(COHERE_API_BASE),
+  cohere_api_base: apiBaseSchema.default(COHERE_API_BASE),
 });
 export type CohereConfig = z.infer<typeof cohereConfigSchema>;
 
