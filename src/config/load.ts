@@ -6,6 +6,7 @@ import { supportsEndpointType, type ProviderClass } from '../providers/base.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { EndpointType } from '../schemas/endpoint-type.js';
 import { endpointShellSchema, type RateLimit } from './schema.js';
+import { isRecord } from '../schemas/json.js';
 
 /** One endpoint of a loaded config: validated, secrets resolved, ready to build an adapter. */
 export interface EndpointConfig {
@@ -78,10 +79,6 @@ export function parseConfig(
 
 function firstLine(message: string): string {
   return message.split('\n', 1)[0] ?? message;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function formatPath(path: YamlPath): string {

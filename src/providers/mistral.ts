@@ -16,6 +16,7 @@ import {
   type AdapterInit,
   type CallContext,
 } from './base.js';
+import { nowSeconds } from './timestamps.js';
 
 export const MISTRAL_API_BASE = 'https://api.mistral.ai/v1';
 const DISPLAY_NAME = 'Mistral';
@@ -143,10 +144,6 @@ const chatChunkSchema = z.object({
     }),
   ),
 });
-
-function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
 
 /** A string as is; chunks → their text parts joined (null when there are none). */
 function toText(content: MistralContent | null | undefined): string | null {

@@ -6,6 +6,7 @@ import type { ChatChunk, ChatMessage, ChatRequest, ChatResponse } from '../schem
 import type { CompletionsChunk, CompletionsRequest, CompletionsResponse } from '../schemas/completions.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../schemas/embeddings.js';
 import { ProviderAdapter, rejectModelField, type AdapterInit } from './base.js';
+import { nowSeconds } from './timestamps.js';
 
 const DEFAULT_DIMENSIONS = 8;
 const DEFAULT_MODEL = 'mock-model';
@@ -54,10 +55,6 @@ function embed(text: string, dimensions: number): number[] {
 
 function idFor(prefix: string, text: string): string {
   return `${prefix}-mock-${(hashToUnit(text, 0) * 1e9).toFixed(0).replace('-', 'n')}`;
-}
-
-function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
 }
 
 /** Applies `max_tokens` (one token per word) and `stop`, as a real model would. */

@@ -1,8 +1,5 @@
+import { isRecord } from '../schemas/json.js';
 const NON_ASCII = /[\u0080-\uffff]/g;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** S10: Python's `json.dumps` — `", "` and `": "` separators, non-ASCII written as `\u` escapes of four hex digits. */
 export function toPythonJson(value: unknown): string {

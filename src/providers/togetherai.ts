@@ -15,6 +15,7 @@ import {
   type AdapterInit,
   type CallContext,
 } from './base.js';
+import { nowSeconds } from './timestamps.js';
 
 const TOGETHERAI_API_BASE = 'https://api.together.xyz/v1';
 const DISPLAY_NAME = 'TogetherAI';
@@ -148,10 +149,6 @@ const chunkSchema = z.object({
     }),
   ),
 });
-
-function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
 
 function toToolCalls(
   calls: TogetherToolCall[] | null | undefined,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { generationFields, usageSchema } from './common.js';
+import { generationFields, usageSchema } from './generation.js';
 
 // The gateway's chat wire format (reference §5.2). Nested objects drop unknown keys; the
 // request itself keeps them, and adapters forward them.

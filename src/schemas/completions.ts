@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { generationFields, usageSchema } from './common.js';
+import { generationFields, usageSchema } from './generation.js';
 
 // The gateway's completions wire format (reference §5.3). `prompt` must be a string.
 

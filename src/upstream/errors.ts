@@ -7,22 +7,19 @@ import {
   UpstreamTimeoutError,
   UpstreamUnreachableError,
 } from '../errors.js';
+import { isRecord } from '../schemas/json.js';
 
 // The only place that turns an upstream status, body or transport failure into a gateway error.
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * Reference §6.6 step 2: an `error` object gives its `message` (or the reason phrase), a
  * string `error` is the message itself [D7], and any other body is the detail as it is.
  */
 export function upstreamStatusError(status: number, body: unknown): UpstreamError {
-  if (isObject(body) && 'error' in body) {
+  if (isRecord(body) && 'error' in body) {
     const error = body.error;
     if (typeof error === 'string') return new UpstreamError(status, error);
-    if (isObject(error)) {
+    if (isRecord(error)) {
       const message = error.message;
       return new UpstreamError(status, typeof message === 'string' ? message : reasonPhrase(status));
     }
@@ -32,10 +29,10 @@ export function upstreamStatusError(status: number, body: unknown): UpstreamErro
 
 /** [D1]: a stream that fails before it starts gives `error.message` or the reason phrase. */
 export function upstreamStreamStatusError(status: number, body: unknown): UpstreamError {
-  if (isObject(body)) {
+  if (isRecord(body)) {
     const error = body.error;
     if (typeof error === 'string') return new UpstreamError(status, error);
-    if (isObject(error) && typeof error.message === 'string') return new UpstreamError(status, error.message);
+    if (isRecord(error) && typeof error.message === 'string') return new UpstreamError(status, error.message);
     if (typeof body.message === 'string') return new UpstreamError(status, body.message);
   }
   return new UpstreamError(status, reasonPhrase(status));

@@ -1,6 +1,7 @@
 import { InvalidRequestError } from '../../errors.js';
 import type { ChatMessage, ChatRequest, ContentPart, Tool } from '../../schemas/chat.js';
 import type { CompletionsRequest } from '../../schemas/completions.js';
+import { isRecord } from '../../schemas/json.js';
 
 /** Reference §3. */
 const DEFAULT_MAX_TOKENS = 8192;
@@ -35,10 +36,6 @@ export type AnthropicBody = Record<string, unknown>;
 
 function invalid(detail: string, field: string): never {
   throw new InvalidRequestError(422, detail, field);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** `max_tokens`, else [2026] `max_completion_tokens`, else 8192; at most 1,000,000. */

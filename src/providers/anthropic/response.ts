@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { ChatResponse } from '../../schemas/chat.js';
-import type { Usage } from '../../schemas/common.js';
+import type { Usage } from '../../schemas/generation.js';
 import type { CompletionsResponse } from '../../schemas/completions.js';
 import { parseUpstreamBody } from '../base.js';
 import { toPythonJson } from '../python-json.js';
+import { nowSeconds } from '../timestamps.js';
 
 export const DISPLAY_NAME = 'Anthropic';
 
@@ -49,10 +50,6 @@ const FINISH_REASONS: Readonly<Record<string, string>> = { max_tokens: 'length' 
 
 export function toFinishReason(stopReason: string | null | undefined): string {
   return (stopReason ? FINISH_REASONS[stopReason] : undefined) ?? 'stop';
-}
-
-export function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
 }
 
 function toUsage(usage: z.infer<typeof messageSchema>['usage']): Usage {

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { ChatChunk } from '../../schemas/chat.js';
 import { upstreamStatusError } from '../../upstream/errors.js';
 import { parseUpstreamBody } from '../base.js';
-import { DISPLAY_NAME, nowSeconds, toFinishReason } from './response.js';
+import { nowSeconds } from '../timestamps.js';
+import { DISPLAY_NAME, toFinishReason } from './response.js';
 
 /** What one stream needs across events. */
 export interface AnthropicStreamState {

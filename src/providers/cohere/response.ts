@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { UpstreamProtocolError } from '../../errors.js';
 import type { ChatResponse, ToolCallDelta } from '../../schemas/chat.js';
-import type { Usage } from '../../schemas/common.js';
+import type { Usage } from '../../schemas/generation.js';
 import type { CompletionsResponse } from '../../schemas/completions.js';
 import type { EmbeddingsResponse } from '../../schemas/embeddings.js';
 import { parseUpstreamBody } from '../base.js';
 import type { CohereEmbeddingsCall } from './request.js';
+import { nowSeconds } from '../timestamps.js';
 
 export const DISPLAY_NAME = 'Cohere';
 
@@ -43,10 +44,6 @@ const embeddingsResponseSchema = z.object({
 /** Cohere v2's tool calls are OpenAI's shape: `{id, type, function: {name, arguments}}`. */
 export function toToolFunction(call: z.infer<typeof toolCallSchema>): ToolCallDelta['function'] {
   return { name: call.function?.name ?? null, arguments: call.function?.arguments ?? null };
-}
-
-export function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
 }
 
 /** `usage.tokens`, else `usage.billed_units` (reference §5's fallback order, in v2's names). */

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { ChatChunk, ToolCallDelta } from '../../schemas/chat.js';
 import type { CompletionsChunk } from '../../schemas/completions.js';
 import { parseUpstreamBody } from '../base.js';
-import { DISPLAY_NAME, nowSeconds, toToolFunction, toolCallSchema } from './response.js';
+import { nowSeconds } from '../timestamps.js';
+import { DISPLAY_NAME, toToolFunction, toolCallSchema } from './response.js';
 
 /** What one stream needs across events: the id from `message-start`, and fixed chunk fields. */
 export interface CohereStreamState {
