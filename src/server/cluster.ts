@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { serveClusterCounters } from '../access/cluster-counter-store.js';
 import { SHUTDOWN_MESSAGE } from './shutdown.js';
 
 /** Reference §1.1: `--workers` defaults to 2. */
@@ -11,7 +12,6 @@ const KILL_MARGIN_MS = 5000;
 export interface ClusterOptions {
   workers: number;
   graceSeconds: number;
-  hasSharedRateLimitStore: boolean;
 }
 
 const LEVELS = { info: 30, warn: 40, error: 50 } as const;
@@ -28,16 +28,14 @@ function liveWorkers(): Worker[] {
 
 /**
  * The primary of `--workers N`: forks N workers that each run the gateway on the shared port
- * (they re-run this CLI with the same arguments), replaces any that dies, and on SIGINT/SIGTERM
- * asks each to drain, then exits 0 once all are gone. A second signal kills them and exits.
+ * (they re-run this CLI with the same arguments), keeps their rate-limit counters, replaces any
+ * that dies, and on SIGINT/SIGTERM asks each to drain, then exits 0 once all are gone. A second
+ * signal kills them and exits.
  */
 export function runPrimary(options: ClusterOptions): void {
-  if (!options.hasSharedRateLimitStore) {
-    log(
-      'warn',
-      `Rate limits are counted per worker: with ${options.workers} workers an endpoint accepts up to ${options.workers} × its calls per period. Set LLMGW_REDIS_URL to share one count.`,
-    );
-  }
+  // Workers without Redis count rate limits here, so a limit holds across all of them; a
+  // worker with Redis never asks, and an endpoint without a limit sends nothing.
+  serveClusterCounters(cluster);
   const startedAt = new Map<number, number>();
   let isShuttingDown = false;
   const fork = (): void => {

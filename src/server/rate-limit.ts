@@ -1,7 +1,8 @@
-import { once } from 'node:events';
 import rateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limit';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CounterStore, CounterStoreLog } from '../access/counter-store.js';
+import { MemoryCounterStore } from '../access/memory-counter-store.js';
+import { RedisCounterStore } from '../access/redis-counter-store.js';
 import type { RateLimit } from '../config/schema.js';
 import { RateLimitedError } from '../errors.js';
 
@@ -30,71 +31,20 @@ export function planLimit(endpointName: string, limit: RateLimit | null): LimitP
   };
 }
 
-/** How often an unreachable Redis is reported while requests pass unlimited. */
-export const REDIS_ERROR_LOG_INTERVAL_MS = 60_000;
-/** A Redis that does not answer within this is treated as unreachable for that request. */
-const REDIS_COMMAND_TIMEOUT_MS = 1000;
-/** How long start-up waits for Redis before serving with limits open. */
-const REDIS_READY_TIMEOUT_MS = 3000;
-const REDIS_KEY_PREFIX = 'llmgw:rate-limit:';
-
-// A fixed window that starts at the key's first counted request, like the library's own store;
-// a key left without expiry (a failed PEXPIRE) gets one on the next call.
-const INCREMENT_SCRIPT = `
-local current = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if current == 1 or ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {current, ttl}`;
+/** Endpoint limits' keys in the shared counter store; client limits use other prefixes. */
+const ENDPOINT_KEY_PREFIX = 'rate-limit:';
 
 type IncrementCallback = (error: Error | null, result?: { current: number; ttl: number }) => void;
 
-interface CountingRedis {
-  llmgwIncrement(key: string, windowMs: number): Promise<[number, number]>;
-}
-
-/** Reports Redis failures at most once per interval, and the recovery once. */
-class RedisHealth {
-  readonly #log: FastifyBaseLogger;
-  #lastReportMs = Number.NEGATIVE_INFINITY;
-  #isFailing = false;
-
-  constructor(log: FastifyBaseLogger) {
-    this.#log = log;
-  }
-
-  failed(error: unknown): void {
-    this.#isFailing = true;
-    const now = Date.now();
-    if (now - this.#lastReportMs < REDIS_ERROR_LOG_INTERVAL_MS) return;
-    this.#lastReportMs = now;
-    this.#log.error(
-      { err: error },
-      'Rate-limit store (Redis) unreachable: requests pass without rate limits until it returns',
-    );
-  }
-
-  succeeded(): void {
-    if (!this.#isFailing) return;
-    this.#isFailing = false;
-    this.#log.info('Rate-limit store (Redis) reachable again: rate limits are enforced');
-  }
-}
-
-/** The @fastify/rate-limit store interface over Redis, shared by every gateway process. */
-function redisStoreClass(redis: Redis, health: RedisHealth): new () => FastifyRateLimitStore {
-  const counting = redis as unknown as CountingRedis;
-  return class RedisCounterStore implements FastifyRateLimitStore {
+/** Adapts the counter store to @fastify/rate-limit's store interface. */
+function rateLimitStoreClass(counters: CounterStore): new () => FastifyRateLimitStore {
+  return class CounterStoreAdapter implements FastifyRateLimitStore {
     incr(key: string, callback: IncrementCallback, timeWindow?: number): void {
-      counting.llmgwIncrement(REDIS_KEY_PREFIX + key, timeWindow ?? 0).then(
-        ([current, ttl]) => {
-          health.succeeded();
-          callback(null, { current, ttl });
+      counters.increment(ENDPOINT_KEY_PREFIX + key, timeWindow ?? 0).then(
+        ({ count, ttlMs }) => {
+          callback(null, { current: count, ttl: ttlMs });
         },
         (error: unknown) => {
-          health.failed(error);
           callback(error instanceof Error ? error : new Error(String(error)));
         },
       );
@@ -104,29 +54,6 @@ function redisStoreClass(redis: Redis, health: RedisHealth): new () => FastifyRa
       return this;
     }
   };
-}
-
-async function connectRedis(url: string, health: RedisHealth): Promise<Redis> {
-  // Loaded only when a Redis URL is configured: ioredis adds about 10 MB of RSS.
-  const { Redis: RedisClient } = await import('ioredis');
-  const redis = new RedisClient(url, {
-    // Fail fast instead of queueing while Redis is away: the request then passes (fail open).
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-    connectTimeout: REDIS_READY_TIMEOUT_MS,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-  });
-  redis.defineCommand('llmgwIncrement', { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
-  redis.on('error', (error: unknown) => {
-    health.failed(error);
-  });
-  redis.on('ready', () => {
-    health.succeeded();
-  });
-  const timer = AbortSignal.timeout(REDIS_READY_TIMEOUT_MS);
-  await Promise.race([once(redis, 'ready', { signal: timer }), once(redis, 'error')]).catch(() => undefined);
-  return redis;
 }
 
 type LimitCheck = ReturnType<FastifyInstance['createRateLimit']>;
@@ -147,28 +74,33 @@ function planOf(request: FastifyRequest): LimitPlan {
 }
 
 export interface RateLimitOptions {
-  /** `redis://…`: counters shared by every process using it; otherwise in memory. */
+  /** `redis://…`: counters shared by every process using it. */
   redisUrl?: string | undefined;
+  /**
+   * Without Redis, where the counters live: a cluster worker passes its primary's store
+   * (ClusterCounterStore). Default: this process's memory.
+   */
+  counterStore?: ((log: CounterStoreLog) => CounterStore) | undefined;
 }
 
-/** Registers @fastify/rate-limit (in memory, or Redis) and the per-endpoint check. */
-export async function registerRateLimit(app: FastifyInstance, options: RateLimitOptions): Promise<void> {
-  let store: (new () => FastifyRateLimitStore) | undefined;
+async function openCounterStore(app: FastifyInstance, options: RateLimitOptions): Promise<CounterStore> {
   if (options.redisUrl !== undefined) {
-    const health = new RedisHealth(app.log);
-    const redis = await connectRedis(options.redisUrl, health);
+    const redis = await RedisCounterStore.connect(options.redisUrl, app.log);
     app.addHook('onClose', () => {
-      redis.disconnect();
+      redis.close();
     });
-    store = redisStoreClass(redis, health);
+    return redis;
   }
+  return options.counterStore?.(app.log) ?? new MemoryCounterStore();
+}
+
+/** Registers @fastify/rate-limit over the counter store, and the per-endpoint check. */
+export async function registerRateLimit(app: FastifyInstance, options: RateLimitOptions): Promise<void> {
   await app.register(rateLimit, {
     global: false,
     // A store error (Redis unreachable) lets the request pass: fail open.
     skipOnError: true,
-    // The in-memory store is an LRU; one entry per limited endpoint and window.
-    cache: 100_000,
-    ...(store ? { store } : {}),
+    store: rateLimitStoreClass(await openCounterStore(app, options)),
   });
   app.decorate(
     'checkRateLimit',

@@ -175,16 +175,6 @@ describe('llmgw start --workers', () => {
     }
   });
 
-  it('warns that rate limits are per worker when several run without Redis', async () => {
-    const gateway = startProcess('warn', '--workers', '3');
-    const warning = await gateway.line((line) => line.msg.startsWith('Rate limits are counted per worker'));
-    expect(warning).toMatchObject({
-      level: 40,
-      pid: gateway.child.pid,
-      msg: 'Rate limits are counted per worker: with 3 workers an endpoint accepts up to 3 × its calls per period. Set LLMGW_REDIS_URL to share one count.',
-    });
-  });
-
   it('replaces a worker that dies, and logs it', async () => {
     const gateway = startProcess('replace', '--workers', '2');
     const [victim] = (await gateway.listening(2)) as [LogLine, LogLine];

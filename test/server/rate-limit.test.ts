@@ -2,9 +2,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { request } from 'undici';
 import { parseConfig } from '../../src/config/load.js';
 import { limitSchema } from '../../src/config/schema.js';
+import { ClusterCounterStore } from '../../src/access/cluster-counter-store.js';
 import { ProviderRegistry } from '../../src/providers/registry.js';
 import { planLimit } from '../../src/server/rate-limit.js';
-import { createGateway, type Gateway } from '../../src/server/start.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/server/start.js';
+import { FakePrimary } from '../fakes/cluster-primary.js';
 import { FakeUpstream } from '../fakes/fake-upstream.js';
 import { chatCompletion } from '../fakes/openai.js';
 import { injectPost } from '../helpers/http.js';
@@ -53,8 +55,8 @@ afterAll(async () => {
 
 const started: Gateway[] = [];
 
-async function startWith(limit: string): Promise<void> {
-  gateway = await createGateway(load(configYaml(fake.url, limit)), { timeoutSeconds: 5 });
+async function startWith(limit: string, options: GatewayOptions = {}): Promise<void> {
+  gateway = await createGateway(load(configYaml(fake.url, limit)), { timeoutSeconds: 5, ...options });
   started.push(gateway);
 }
 
@@ -233,5 +235,36 @@ describe('rate limit windows', () => {
     expect(stillLimited.headers['retry-after']).toBe('1');
     vi.advanceTimersByTime(1_000);
     expect((await invoke()).statusCode).toBe(200);
+  });
+});
+
+describe('rate limits over a given counter store', () => {
+  it('asks the cluster primary once per call to a limited endpoint and never for an unlimited one', async () => {
+    const channel = new FakePrimary().connect();
+    await startWith(LIMIT_2_PER_MINUTE, {
+      counterStore: (log) => new ClusterCounterStore({ channel, log }),
+    });
+    for (let call = 0; call < 3; call += 1) {
+      const response = await post('/endpoints/unlimited/invocations', { messages: HI });
+      expect(response.statusCode).toBe(200);
+    }
+    expect(channel.sent).toEqual([]);
+    expect((await invoke()).statusCode).toBe(200);
+    expect((await invoke()).statusCode).toBe(200);
+    expect((await invoke()).json()).toEqual({ error: 'Rate limit exceeded: 2 per 1 minute' });
+    expect(channel.sent).toEqual(
+      [1, 2, 3].map((id) => ({ llmgw: 'count', id, key: 'rate-limit:chat:60', windowMs: 60_000, amount: 1 })),
+    );
+  });
+
+  it('lets a call through without rate-limit headers when the store fails', async () => {
+    await startWith(LIMIT_2_PER_MINUTE, {
+      counterStore: () => ({ increment: () => Promise.reject(new Error('store down')) }),
+    });
+    for (let call = 0; call < 3; call += 1) {
+      const response = await invoke();
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['x-ratelimit-limit']).toBeUndefined();
+    }
   });
 });
