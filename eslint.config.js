@@ -39,7 +39,25 @@ export default tseslint.config(
     files: ['src/providers/**'],
     rules: restrict(['**/server/*', '**/config/load.js', '**/config/watch.js', 'fastify']),
   },
-  { files: ['src/config/**'], rules: restrict(['**/server/*', '**/upstream/*', 'fastify']) },
+  {
+    // config/ receives the provider registry as an argument: it may name provider types only.
+    files: ['src/config/**'],
+    rules: {
+      ...restrict(['**/server/*', '**/upstream/*', 'fastify']),
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/providers/*'],
+              allowTypeImports: true,
+              message: 'See STYLE.md: dependency direction.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['test/**', 'bench/**', 'examples/**', 'vitest.config.ts'],
     rules: {

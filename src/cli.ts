@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
 import { Command, InvalidArgumentError } from 'commander';
+import { ClusterCounterStore } from './access/cluster-counter-store.js';
 import { loadConfig } from './config/load.js';
 import { ConfigErrors } from './errors.js';
 import { ProviderRegistry } from './providers/registry.js';
@@ -128,19 +129,23 @@ program
       DEFAULT_SHUTDOWN_GRACE_SECONDS,
     );
     const redisUrl = redisUrlFromEnv();
+    const registry = new ProviderRegistry();
     try {
       if (workers > 1 && cluster.isPrimary) {
         // Reference §1.1: the file is validated before any worker starts; each worker loads it again.
-        await loadConfig(configPath, new ProviderRegistry());
-        runPrimary({ workers, graceSeconds, hasSharedRateLimitStore: redisUrl !== undefined });
+        await loadConfig(configPath, registry);
+        runPrimary({ workers, graceSeconds });
         return;
       }
       const gateway = await startGateway({
         configPath,
+        registry,
         host: options.host,
         port: options.port,
         timeoutSeconds,
         redisUrl,
+        // A worker's counters live in its primary, so limits hold across workers.
+        counterStore: cluster.isWorker ? (log) => new ClusterCounterStore({ log }) : undefined,
         logger: defaultLogger(),
       });
       installShutdown({

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, ConfigErrors } from '../errors.js';
-import { supportsEndpointType, type ProviderClass } from '../providers/base.js';
+import type { ProviderClass } from '../providers/base.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { EndpointType } from '../schemas/endpoint-type.js';
 import { endpointShellSchema, type RateLimit } from './schema.js';
@@ -25,8 +26,11 @@ export interface GatewayConfig {
   endpoints: EndpointConfig[];
   /** Deprecation notices (legacy `routes:` / `route_type:`), for the log. */
   warnings: string[];
-  /** The file's text, so the watcher can tell a real change from a touch. */
-  source: string;
+  /**
+   * sha256 of the file's text, so the watcher can tell a real change from a touch without
+   * keeping the text (and any literal API key in it) for the life of the snapshot.
+   */
+  digest: string;
 }
 
 type YamlPath = (string | number)[];
@@ -37,6 +41,11 @@ const ROUTE_TYPE_DEPRECATED =
   "The 'route_type' configuration key has been deprecated and will be removed in an upcoming release. Use 'endpoint_type' instead.";
 const DUPLICATE_NAMES =
   'Duplicate names found in endpoint configurations. Please remove the duplicate endpoint name from the configuration to ensure that endpoints are created properly.';
+
+/** The digest `GatewayConfig.digest` holds for a config text. */
+export function digestConfigText(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
 
 /** Reads and validates a config file; throws ConfigErrors listing every problem. */
 export async function loadConfig(path: string, registry: ProviderRegistry): Promise<GatewayConfig> {
@@ -52,7 +61,10 @@ export async function loadConfig(path: string, registry: ProviderRegistry): Prom
   return parseConfig(text, registry, path);
 }
 
-/** Validates config text; `file` only labels messages. */
+/**
+ * Validates config text; `file` only labels messages. The registry comes from the caller, so
+ * plugins can extend it and this folder depends on its type alone.
+ */
 export function parseConfig(
   text: string,
   registry: ProviderRegistry,
@@ -74,7 +86,7 @@ export function parseConfig(
   const context = new LoadContext(document, lineCounter, registry);
   const endpoints = context.loadFile(root);
   if (context.errors.length > 0) throw new ConfigErrors(context.errors);
-  return { endpoints, warnings: context.warnings, source: text };
+  return { endpoints, warnings: context.warnings, digest: digestConfigText(text) };
 }
 
 function firstLine(message: string): string {
@@ -223,7 +235,7 @@ class LoadContext {
       this.#failIssues(configPath, config.error.issues, name);
       return null;
     }
-    if (!supportsEndpointType(providerClass.supports, endpointType)) {
+    if (!this.#registry.supports(providerClass, endpointType)) {
       this.#fail(
         [...path, entry.endpoint_type === undefined ? 'route_type' : 'endpoint_type'],
         `The provider '${providerClass.provider}' does not support endpoint type '${endpointType}'.`,

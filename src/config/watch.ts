@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { ConfigError, ConfigErrors } from '../errors.js';
 import type { ProviderRegistry } from '../providers/registry.js';
-import { parseConfig, type GatewayConfig } from './load.js';
+import { digestConfigText, parseConfig, type GatewayConfig } from './load.js';
 
 /** Quiet time after the last file event before the file is read: one reload per burst. */
 export const DEFAULT_RELOAD_DEBOUNCE_MS = 50;
@@ -13,8 +13,8 @@ export interface ConfigWatcherOptions {
   /** The config path as given; it may be a symlink (a Kubernetes ConfigMap mount). */
   path: string;
   registry: ProviderRegistry;
-  /** The text already serving; the same text is never applied again. */
-  appliedSource: string;
+  /** `digest` of the config already serving; the same text is never applied again. */
+  appliedDigest: string;
   /** Puts a valid config in force; a throw counts as a failed reload. */
   apply: (config: GatewayConfig) => void | Promise<void>;
   debounceMs?: number;
@@ -32,6 +32,8 @@ interface ConfigWatcherEvents {
   'reload-failed': [ReloadFailure];
   /** The file was touched or rewritten with the text already serving (or already rejected). */
   unchanged: [];
+  /** A step of the watcher, or one of its listeners, threw; the watcher carries on. */
+  'watch-error': [unknown];
 }
 
 function isMissing(error: unknown): boolean {
@@ -49,12 +51,14 @@ function toConfigErrors(error: unknown): ConfigError[] {
  * write-in-place, a write-then-rename and a ConfigMap's symlink swap of `..data` are all seen.
  * Any event leads to one debounced read; only text that differs from what is serving is parsed
  * and validated, and reloads run one at a time, so a burst ends on the file as last written.
+ * Nothing a check or a listener throws stops the next check.
  */
 export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
   readonly #path: string;
   readonly #registry: ProviderRegistry;
   readonly #apply: ConfigWatcherOptions['apply'];
   readonly #debounceMs: number;
+  /** Digests (sha256) of the texts serving and last rejected. */
   #applied: string;
   #rejected: string | null = null;
   #isMissing = false;
@@ -69,11 +73,15 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
     this.#path = resolve(options.path);
     this.#registry = options.registry;
     this.#apply = options.apply;
-    this.#applied = options.appliedSource;
+    this.#applied = options.appliedDigest;
     this.#debounceMs = options.debounceMs ?? DEFAULT_RELOAD_DEBOUNCE_MS;
   }
 
-  /** Starts watching; resolves once chokidar is ready, so later writes are seen. */
+  /**
+   * Starts watching; resolves once chokidar is ready, so later writes are seen, and the file has
+   * been checked once more: a write between the caller's load and the watcher being ready (a
+   * worker starting while the file is edited) reports no event, so it is caught here.
+   */
   async start(): Promise<void> {
     const directories = await this.#directoriesToWatch();
     const watcher = watch([...directories], {
@@ -91,6 +99,7 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
       this.#schedule();
     });
     await new Promise<void>((ready) => watcher.once('ready', ready));
+    await this.#run();
   }
 
   async close(): Promise<void> {
@@ -113,20 +122,32 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
   #schedule(): void {
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
-      this.#run();
+      void this.#run();
     }, this.#debounceMs);
   }
 
-  #run(): void {
+  /** Runs a check now, or once more after the one running; resolves when none is left. */
+  #run(): Promise<void> {
     if (this.#running) {
       this.#isDirty = true;
-      return;
+      return this.#running;
     }
-    this.#running = (async () => {
-      do await this.#check();
-      while (this.#takeDirty() && this.#watcher);
+    this.#running = this.#checkUntilClean();
+    return this.#running;
+  }
+
+  async #checkUntilClean(): Promise<void> {
+    try {
+      do {
+        try {
+          await this.#check();
+        } catch (error) {
+          this.#report(error);
+        }
+      } while (this.#takeDirty() && this.#watcher);
+    } finally {
       this.#running = null;
-    })();
+    }
   }
 
   /** Whether events arrived during the last check (and clears the mark). */
@@ -152,20 +173,23 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
       return;
     }
     this.#isMissing = false;
-    if (text === this.#applied || text === this.#rejected) {
-      this.emit('unchanged');
+    const digest = digestConfigText(text);
+    if (digest === this.#applied || digest === this.#rejected) {
+      this.#emitSafely('unchanged');
       return;
     }
+    let config: GatewayConfig;
     try {
-      const config = parseConfig(text, this.#registry, this.#path);
+      config = parseConfig(text, this.#registry, this.#path);
       await this.#apply(config);
-      this.#applied = text;
-      this.#rejected = null;
-      this.emit('reloaded', config);
     } catch (error) {
-      this.#rejected = text;
+      this.#rejected = digest;
       this.#fail('invalid', toConfigErrors(error));
+      return;
     }
+    this.#applied = digest;
+    this.#rejected = null;
+    this.#emitSafely('reloaded', config);
   }
 
   /** After a symlink swap the file lives in a new directory: watch it, drop the old one. */
@@ -181,6 +205,27 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
   }
 
   #fail(reason: ReloadFailure['reason'], errors: ConfigError[]): void {
-    this.emit('reload-failed', { reason, errors });
+    this.#emitSafely('reload-failed', { reason, errors });
+  }
+
+  /** Calls every listener even when one throws; a throw is reported, never fatal. */
+  #emitSafely<E extends keyof ConfigWatcherEvents>(event: E, ...args: ConfigWatcherEvents[E]): void {
+    for (const listener of this.rawListeners(event)) {
+      try {
+        (listener as (...values: ConfigWatcherEvents[E]) => void)(...args);
+      } catch (error) {
+        this.#report(error);
+      }
+    }
+  }
+
+  #report(error: unknown): void {
+    for (const listener of this.rawListeners('watch-error')) {
+      try {
+        listener(error);
+      } catch {
+        // A throwing error listener has nobody left to tell; the next check still runs.
+      }
+    }
   }
 }

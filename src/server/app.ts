@@ -1,24 +1,25 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { GatewayError } from '../errors.js';
 import type { EndpointTable } from './endpoint-table.js';
-import { parseJsonBody } from './json-body.js';
-import { registerErrorHandlers } from './errors.js';
-import { registerRateLimit } from './rate-limit.js';
+import { BODY_LIMIT_BYTES, parseJsonBody } from './json-body.js';
+import { registerErrorHandlers, sendDocsError, sendError } from './errors.js';
+import { registerRateLimit, type RateLimitOptions } from './rate-limit.js';
 import { registerEndpointsApiRoutes } from './routes/endpoints-api.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerInvocationRoutes } from './routes/invocations.js';
 import { registerOpenAiRoutes } from './routes/openai.js';
-
-/** Requests may carry images and audio as base64; OpenAI accepts bodies of tens of MB. */
-export const BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 
 export interface AppOptions {
   /** Fastify's logger option: `false` in tests, a pino config in production. */
   logger?: FastifyServerOptions['logger'];
   /** Rate-limit counters in Redis (LLMGW_REDIS_URL), shared by processes; else in memory. */
   redisUrl?: string | undefined;
+  /** Without Redis, where rate-limit counters live (see RateLimitOptions). */
+  counterStore?: RateLimitOptions['counterStore'];
 }
 
 /** The header values the logger must never print. */
@@ -28,6 +29,16 @@ export const REDACTED_HEADERS = [
   'req.headers["x-api-key"]',
   'req.headers.cookie',
 ];
+
+const REQUEST_ID_HEADER = 'x-request-id';
+/** A client's request id is used only when it cannot forge a log line or a header. */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The client's `x-request-id` when it is short and plain, else one of ours. */
+function requestIdOf(request: IncomingMessage): string {
+  const supplied = request.headers[REQUEST_ID_HEADER];
+  return typeof supplied === 'string' && SAFE_REQUEST_ID.test(supplied) ? supplied : randomUUID();
+}
 
 const JSON_SUFFIX = /^application\/[^;\s]*\+json\s*(;|$)/i;
 
@@ -66,7 +77,12 @@ export async function buildApp(table: EndpointTable, options: AppOptions = {}): 
     bodyLimit: BODY_LIMIT_BYTES,
     // One access-log line per request (onResponse below) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    requestIdHeader: 'x-request-id',
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    // Fastify's own routing errors (a malformed percent-escape in the URL) get the gateway's body.
+    frameworkErrors: (error, request, reply) => {
+      sendError(error, request, reply);
+    },
     return503OnClosing: true,
   });
 
@@ -94,6 +110,11 @@ export async function buildApp(table: EndpointTable, options: AppOptions = {}): 
   });
 
   registerErrorHandlers(app);
+  // On the raw response, so streamed (hijacked) answers carry it too.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.raw.setHeader(REQUEST_ID_HEADER, request.id);
+    done();
+  });
   // The access log is decided once: below `info` the hook is not registered at all.
   if (options.logger !== undefined && options.logger !== false && !QUIET_LEVELS.has(app.log.level)) {
     registerAccessLog(app);
@@ -103,15 +124,19 @@ export async function buildApp(table: EndpointTable, options: AppOptions = {}): 
     mode: 'static',
     specification: { document: table.current.openapi as never },
   });
-  await app.register(swaggerUi, {
-    routePrefix: '/docs',
-    // The document changes with each config snapshot, so it is read from the table.
-    transformSpecification: () => table.current.openapi,
-    transformSpecificationClone: false,
+  // In its own context, so a file the docs' static server refuses (`..`, a NUL byte) is a 404.
+  await app.register(async (docs) => {
+    docs.setErrorHandler(sendDocsError);
+    await docs.register(swaggerUi, {
+      routePrefix: '/docs',
+      // The document changes with each config snapshot, so it is read from the table.
+      transformSpecification: () => table.current.openapi,
+      transformSpecificationClone: false,
+    });
   });
   app.get('/openapi.json', () => table.current.openapi);
 
-  await registerRateLimit(app, { redisUrl: options.redisUrl });
+  await registerRateLimit(app, { redisUrl: options.redisUrl, counterStore: options.counterStore });
   registerHealthRoutes(app);
   registerEndpointsApiRoutes(app, table);
   registerInvocationRoutes(app, table);

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { EndpointConfig, GatewayConfig } from '../config/load.js';
 import type { ProviderAdapter } from '../providers/base.js';
 import type { EndpointType } from '../schemas/endpoint-type.js';
@@ -18,7 +19,7 @@ export interface Endpoint {
   readonly routeView: RouteView;
 }
 
-/** An immutable config snapshot. A request reads `table.current` once and keeps it. */
+/** An immutable config snapshot. A request reads the table once and keeps what it got. */
 export interface Snapshot {
   readonly endpoints: ReadonlyMap<string, Endpoint>;
   readonly list: readonly Endpoint[];
@@ -65,24 +66,65 @@ export function buildSnapshot(config: GatewayConfig, upstream: Upstream): Snapsh
   };
 }
 
+/** A snapshot in the table and the requests still running on it. */
+class Lease {
+  readonly snapshot: Snapshot;
+  inFlight = 0;
+  #isCurrent = true;
+  readonly #onRetired: () => void;
+
+  constructor(snapshot: Snapshot, onRetired: () => void) {
+    this.snapshot = snapshot;
+    this.#onRetired = onRetired;
+  }
+
+  /** One function per snapshot, shared by its requests as their `close` listener. */
+  readonly release = (): void => {
+    this.inFlight -= 1;
+    if (this.inFlight === 0 && !this.#isCurrent) this.#onRetired();
+  };
+
+  retire(): void {
+    this.#isCurrent = false;
+    if (this.inFlight === 0) this.#onRetired();
+  }
+}
+
 /**
- * Holds the current snapshot; a reload swaps it whole. A request that already read `current`
- * keeps that snapshot to its end, so it never sees half of an old and half of a new config.
+ * Holds the current snapshot; a reload swaps it whole. A request that calls an upstream takes
+ * its snapshot with `acquire` and keeps it to its end, so it never sees half of an old and half
+ * of a new config, and the snapshot's `onRetired` (closing its pools) waits for it.
  */
 export class EndpointTable {
-  #current: Snapshot;
+  #current: Lease;
 
-  constructor(initial: Snapshot) {
-    this.#current = initial;
+  /** `onRetired` runs once the snapshot is replaced and its last acquired request has closed. */
+  constructor(initial: Snapshot, onRetired: () => void = () => undefined) {
+    this.#current = new Lease(initial, onRetired);
   }
 
+  /** The serving snapshot, for reads done before the handler returns (listings, OpenAPI). */
   get current(): Snapshot {
-    return this.#current;
+    return this.#current.snapshot;
   }
 
-  swap(next: Snapshot): Snapshot {
+  /**
+   * The serving snapshot, held for the request until its response closes: one increment now,
+   * one decrement at `close`, through a listener shared by every request on the snapshot.
+   */
+  acquire(response: ServerResponse): Snapshot {
+    const lease = this.#current;
+    // Already closed: no `close` will come to release it, and no client waits for the answer.
+    if (response.closed) return lease.snapshot;
+    lease.inFlight += 1;
+    response.on('close', lease.release);
+    return lease.snapshot;
+  }
+
+  swap(next: Snapshot, onRetired: () => void = () => undefined): Snapshot {
     const previous = this.#current;
-    this.#current = next;
-    return previous;
+    this.#current = new Lease(next, onRetired);
+    previous.retire();
+    return previous.snapshot;
   }
 }

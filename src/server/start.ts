@@ -1,12 +1,10 @@
-import { once } from 'node:events';
-import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
 import { loadConfig, type GatewayConfig } from '../config/load.js';
 import { ConfigWatcher, type ReloadFailure } from '../config/watch.js';
-import { ProviderRegistry } from '../providers/registry.js';
+import type { ProviderRegistry } from '../providers/registry.js';
 import { PoolSet } from '../upstream/pool.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_SECONDS, Upstream } from '../upstream/request.js';
-import { buildApp, REDACTED_HEADERS } from './app.js';
+import { buildApp, REDACTED_HEADERS, type AppOptions } from './app.js';
 import { buildSnapshot, EndpointTable } from './endpoint-table.js';
 
 export interface GatewayOptions {
@@ -15,6 +13,8 @@ export interface GatewayOptions {
   logger?: FastifyServerOptions['logger'];
   /** Rate-limit counters in Redis, shared by every process using it (LLMGW_REDIS_URL). */
   redisUrl?: string | undefined;
+  /** Without Redis, where rate-limit counters live (a cluster worker: its primary). */
+  counterStore?: AppOptions['counterStore'];
 }
 
 /** A built, not yet listening gateway and the pieces reload and shutdown need. */
@@ -24,9 +24,9 @@ export interface Gateway {
   upstream: Upstream;
   pools: PoolSet;
   /**
-   * Swaps in a new config: requests already running finish on the snapshot they read, the next
-   * ones see the new one, and pools no endpoint uses any more close once the requests that were
-   * in flight at the swap are done.
+   * Swaps in a new config: requests already running finish on the snapshot they acquired, the
+   * next ones see the new one, and a pool closes once no snapshot that uses its origin is
+   * serving or still running a request.
    */
   apply(config: GatewayConfig): void;
 }
@@ -36,55 +36,56 @@ export function defaultLogger(level = process.env.LLMGW_LOG_LEVEL ?? 'info'): Fa
   return { level, redact: { paths: REDACTED_HEADERS, censor: '[redacted]' } };
 }
 
-/** The responses still open, so retired pools are closed only after them. */
-function trackResponses(app: FastifyInstance): Set<ServerResponse> {
-  const open = new Set<ServerResponse>();
-  app.addHook('onRequest', (_request, reply, done) => {
-    const raw = reply.raw;
-    open.add(raw);
-    raw.once('close', () => open.delete(raw));
+/** While closing, how often connections whose last response has ended are closed. */
+const CLOSE_IDLE_INTERVAL_MS = 50;
+
+/**
+ * During close, a keep-alive connection whose response ends after close began would stay open
+ * until Fastify's keep-alive timeout (72 s); close such connections as they go idle. Polling
+ * during shutdown costs nothing per request, unlike a listener on every response.
+ */
+function closeConnectionsAsTheyIdle(app: FastifyInstance): void {
+  let timer: NodeJS.Timeout | undefined;
+  app.addHook('preClose', (done) => {
+    timer = setInterval(() => {
+      app.server.closeIdleConnections();
+    }, CLOSE_IDLE_INTERVAL_MS).unref();
     done();
   });
-  return open;
+  app.addHook('onClose', (_instance, done) => {
+    clearInterval(timer);
+    done();
+  });
 }
 
 /** Builds the app for a loaded config; the pools close with the app. */
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const pools = new PoolSet({ connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS });
   const upstream = new Upstream(pools, { timeoutSeconds: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS });
-  const initial = pools.track(() => buildSnapshot(config, upstream));
-  let origins = initial.origins;
-  const table = new EndpointTable(initial.value);
-  const app = await buildApp(table, { logger: options.logger ?? false, redisUrl: options.redisUrl });
-  const open = trackResponses(app);
-  // During close, a keep-alive connection whose last response has ended would stay open until
-  // Fastify's keep-alive timeout (72 s); close each one as soon as it goes idle.
-  app.addHook('preClose', (done) => {
-    for (const response of open) {
-      response.once('close', () => {
-        setImmediate(() => {
-          app.server.closeIdleConnections();
-        });
+  // A snapshot holds its pools until it is replaced and its last request has closed.
+  const build = (next: GatewayConfig) => {
+    const built = pools.track(() => buildSnapshot(next, upstream));
+    const retire = (): void => {
+      pools.release(built.origins).catch((error: unknown) => {
+        app.log.warn({ err: error }, 'closing unused upstream pools failed');
       });
-    }
-    done();
+    };
+    return { snapshot: built.value, retire };
+  };
+  const initial = build(config);
+  const table = new EndpointTable(initial.snapshot, initial.retire);
+  const app = await buildApp(table, {
+    logger: options.logger ?? false,
+    redisUrl: options.redisUrl,
+    counterStore: options.counterStore,
   });
+  closeConnectionsAsTheyIdle(app);
   app.addHook('onClose', async () => {
     await pools.close();
   });
-
-  const retireUnusedPools = async (): Promise<void> => {
-    await Promise.all([...open].map((response) => once(response, 'close').catch(() => undefined)));
-    // The latest snapshot decides: an origin a later reload uses again stays open.
-    await pools.retainOnly(origins);
-  };
   const apply = (next: GatewayConfig): void => {
-    const built = pools.track(() => buildSnapshot(next, upstream));
-    origins = built.origins;
-    table.swap(built.value);
-    retireUnusedPools().catch((error: unknown) => {
-      app.log.warn({ err: error }, 'closing unused upstream pools failed');
-    });
+    const { snapshot, retire } = build(next);
+    table.swap(snapshot, retire);
   };
   return { app, table, upstream, pools, apply };
 }
@@ -93,7 +94,8 @@ export interface StartOptions extends GatewayOptions {
   configPath: string;
   host: string;
   port: number;
-  registry?: ProviderRegistry;
+  /** Resolves `provider:` names at start and at every reload; plugins registered on it count. */
+  registry: ProviderRegistry;
   /** Watch the config file and hot-reload it (default true). */
   watch?: boolean;
   reloadDebounceMs?: number;
@@ -125,8 +127,8 @@ async function startWatcher(gateway: Gateway, config: GatewayConfig, options: St
   const log = gateway.app.log;
   const watcher = new ConfigWatcher({
     path: options.configPath,
-    registry: options.registry ?? new ProviderRegistry(),
-    appliedSource: config.source,
+    registry: options.registry,
+    appliedDigest: config.digest,
     apply: (next) => {
       gateway.apply(next);
     },
@@ -142,20 +144,25 @@ async function startWatcher(gateway: Gateway, config: GatewayConfig, options: St
   watcher.on('reload-failed', (failure) => {
     logReloadFailure(log, options.configPath, failure);
   });
+  watcher.on('watch-error', (error) => {
+    log.error({ err: error }, 'A config reload step failed; the watcher keeps watching');
+  });
+  // Resolves after checking the file once more, so a change since `config` was read is in force.
   await watcher.start();
   return watcher;
 }
 
 /** Loads the config, builds the gateway, listens and watches. Config errors reject first. */
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
-  const config = await loadConfig(options.configPath, options.registry ?? new ProviderRegistry());
+  const config = await loadConfig(options.configPath, options.registry);
   const gateway = await createGateway(config, options);
   for (const warning of config.warnings) gateway.app.log.warn(warning);
   const watcher = options.watch === false ? null : await startWatcher(gateway, config, options);
   const url = await gateway.app.listen({ host: options.host, port: options.port });
+  const serving = gateway.table.current.config;
   gateway.app.log.info(
-    { url, endpoints: config.endpoints.map((endpoint) => endpoint.name) },
-    `llmgw listening on ${url}, serving ${describeEndpoints(config)}`,
+    { url, endpoints: serving.endpoints.map((endpoint) => endpoint.name) },
+    `llmgw listening on ${url}, serving ${describeEndpoints(serving)}`,
   );
   const close = async (): Promise<void> => {
     await Promise.all([gateway.app.close(), watcher?.close()]);

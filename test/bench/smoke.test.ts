@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUICK } from '../../bench/context.js';
 import type { BenchResults } from '../../bench/report.js';
 import { runBench } from '../../bench/run.js';
+import { DEFAULT_RELOAD_DEBOUNCE_MS } from '../../src/config/watch.js';
 
 // Runs the whole harness once with --quick durations against dist/ (built by globalSetup).
 // Nothing here is timed: it proves that every scenario runs and that the results have their
@@ -130,25 +131,25 @@ describe('npm run bench -- --quick', () => {
     expect(memory.peakRssMb).toBeGreaterThanOrEqual(memory.rssAfterSmallMb);
   });
 
-  it('reports hot reload as measured or as not available', () => {
+  it('reloads the config, under load too, without a failed request', () => {
     const { reload } = results.scenarios;
-    const measured = {
+    expect(reload).toEqual({
       status: 'ok',
       endpoints: QUICK.reloadEndpoints,
       firstReloadMs: expect.any(Number),
-      debounceMs: expect.any(Number),
+      debounceMs: DEFAULT_RELOAD_DEBOUNCE_MS,
       reloads: QUICK.reloads,
       underLoadMs: { p50: expect.any(Number), max: expect.any(Number) },
-      missed: expect.any(Number),
+      missed: 0,
       requests: expect.any(Number),
-      failed: expect.any(Number),
-    };
-    const unavailable = {
-      status: 'not available',
-      endpoints: QUICK.reloadEndpoints,
-      reason: expect.any(String),
-    };
-    expect(reload).toEqual(reload.status === 'ok' ? measured : unavailable);
+      failed: 0,
+    });
+    if (reload.status !== 'ok') return;
+    // Each figure is a measured time: the watcher's debounce is part of every reload.
+    expect(reload.firstReloadMs).toBeGreaterThanOrEqual(DEFAULT_RELOAD_DEBOUNCE_MS);
+    expect(reload.underLoadMs.p50).toBeGreaterThanOrEqual(DEFAULT_RELOAD_DEBOUNCE_MS);
+    expect(reload.underLoadMs.max).toBeGreaterThanOrEqual(reload.underLoadMs.p50);
+    expect(reload.requests).toBeGreaterThan(0);
   });
 
   it('checks every target of the issue against the run', () => {

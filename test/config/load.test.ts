@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { loadConfig, parseConfig, type GatewayConfig } from '../../src/config/load.js';
+import { digestConfigText, loadConfig, parseConfig, type GatewayConfig } from '../../src/config/load.js';
 import { Secret } from '../../src/config/secrets.js';
 import { ConfigErrors } from '../../src/errors.js';
 import { ProviderAdapter, type AdapterInit } from '../../src/providers/base.js';
@@ -337,7 +339,11 @@ describe('base URLs are checked when the file loads', () => {
 
 describe('config rules that accept a file', () => {
   it('loads an empty endpoint list as a gateway with no endpoints', () => {
-    expect(parse('endpoints: []\n')).toEqual({ endpoints: [], warnings: [], source: 'endpoints: []\n' });
+    expect(parse('endpoints: []\n')).toEqual({
+      endpoints: [],
+      warnings: [],
+      digest: digestConfigText('endpoints: []\n'),
+    });
   });
 
   it.each(['a.b', 'a-b_c', 'ÄÖ1', '日本語'])('accepts the endpoint name %s', (name) => {
@@ -529,10 +535,26 @@ describe('loadConfig', () => {
     await expect(loadConfig(path, new ProviderRegistry())).rejects.toThrow(`${path} does not exist`);
   });
 
-  it('keeps the file text as the source the watcher compares', async () => {
+  it('keeps a sha256 digest of the file text for the watcher to compare, not the text', async () => {
     const path = join(directory, 'source.yaml');
     writeFileSync(path, 'endpoints: []\n');
-    expect((await loadConfig(path, new ProviderRegistry())).source).toBe('endpoints: []\n');
+    expect(await loadConfig(path, new ProviderRegistry())).toEqual({
+      endpoints: [],
+      warnings: [],
+      digest: createHash('sha256').update('endpoints: []\n').digest('hex'),
+    });
+  });
+
+  it('retains a literal API key only inside its Secret', async () => {
+    const path = join(directory, 'literal-key.yaml');
+    writeFileSync(path, openAiChatYaml(['openai_api_key: sk-literal-in-the-file']));
+    const config = await loadConfig(path, new ProviderRegistry());
+    const [endpoint] = config.endpoints;
+    const key = (endpoint?.config as { openai_api_key: Secret }).openai_api_key;
+    expect(key).toBeInstanceOf(Secret);
+    expect(key.reveal()).toBe('sk-literal-in-the-file');
+    expect(inspect(config, { depth: Infinity, showHidden: true })).not.toContain('sk-literal');
+    expect(JSON.stringify(config)).not.toContain('sk-literal');
   });
 
   it('loads examples/offline.yaml: three mock endpoints and the chat limit', async () => {

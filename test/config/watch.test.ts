@@ -12,7 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GatewayConfig } from '../../src/config/load.js';
+import { digestConfigText, type GatewayConfig } from '../../src/config/load.js';
 import { ConfigWatcher, type ReloadFailure } from '../../src/config/watch.js';
 import { ProviderRegistry } from '../../src/providers/registry.js';
 
@@ -44,20 +44,34 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
+interface WatchOptions {
+  /** The text the caller loaded, when the file changed since (default: the file's text). */
+  loaded?: string;
+  /** Runs after each recorded apply; a throw fails that reload. */
+  onApply?: (names: string[]) => void;
+  /** Listeners to add before `start()`. */
+  setup?: (watcher: ConfigWatcher) => void;
+}
+
 /** Starts a watcher on `path` (written by `prepare`) whose apply records the endpoint names. */
-async function watchFile(prepare: (directory: string) => string): Promise<Harness> {
+async function watchFile(
+  prepare: (directory: string) => string,
+  options: WatchOptions = {},
+): Promise<Harness> {
   const directory = mkdtempSync(join(tmpdir(), 'llmgw-watch-'));
   const path = prepare(directory);
   const applied: string[][] = [];
   const watcher = new ConfigWatcher({
     path,
     registry: new ProviderRegistry(),
-    appliedSource: readFileSync(path, 'utf8'),
+    appliedDigest: digestConfigText(options.loaded ?? readFileSync(path, 'utf8')),
     apply: (config) => {
       applied.push(namesOf(config));
+      options.onApply?.(namesOf(config));
     },
     debounceMs: 50,
   });
+  options.setup?.(watcher);
   await watcher.start();
   cleanups.push(async () => {
     await watcher.close();
@@ -228,7 +242,7 @@ describe('ConfigWatcher', () => {
     const watcher = new ConfigWatcher({
       path,
       registry: new ProviderRegistry(),
-      appliedSource: readFileSync(path, 'utf8'),
+      appliedDigest: digestConfigText(readFileSync(path, 'utf8')),
       apply: () => {
         attempts += 1;
         throw new Error('could not build');
@@ -244,5 +258,104 @@ describe('ConfigWatcher', () => {
     writeFileSync(path, yamlWith('second'));
     expect((await failed).errors.map((error) => error.message)).toEqual(['could not build']);
     expect(attempts).toBe(1);
+  });
+  it('applies, while starting, a change written after the caller loaded the file', async () => {
+    const reloads: string[][] = [];
+    const { applied } = await watchFile(plainFile, {
+      loaded: yamlWith('loaded-before-the-edit'),
+      setup: (watcher) => watcher.on('reloaded', (config) => reloads.push(namesOf(config))),
+    });
+    expect(applied).toEqual([['first']]);
+    expect(reloads).toEqual([['first']]);
+  });
+
+  it('starts without applying anything when the file is as the caller loaded it', async () => {
+    const unchanged: number[] = [];
+    const { applied } = await watchFile(plainFile, {
+      setup: (watcher) => watcher.on('unchanged', () => unchanged.push(1)),
+    });
+    expect(applied).toEqual([]);
+    expect(unchanged).toEqual([1]);
+  });
+
+  it('reports a throwing reloaded listener, still calls the others, and keeps reloading', async () => {
+    const errors: unknown[] = [];
+    const seen: string[][] = [];
+    const failures: ReloadFailure[] = [];
+    const { path, watcher, applied } = await watchFile(plainFile, {
+      setup: (watcher) => {
+        watcher.on('reloaded', () => {
+          throw new Error('listener broke');
+        });
+        watcher.on('reloaded', (config) => seen.push(namesOf(config)));
+        watcher.on('watch-error', (error) => errors.push(error));
+        watcher.on('reload-failed', (failure) => failures.push(failure));
+      },
+    });
+    const first = nextReload(watcher);
+    writeFileSync(path, yamlWith('second'));
+    await first;
+    const later = nextReload(watcher);
+    writeFileSync(path, yamlWith('third'));
+    expect(await later).toEqual(['third']);
+    expect(applied).toEqual([['second'], ['third']]);
+    expect(seen).toEqual([['second'], ['third']]);
+    expect(errors.map((error) => (error as Error).message)).toEqual(['listener broke', 'listener broke']);
+    expect(failures).toEqual([]);
+  });
+
+  it('keeps reloading after a reload-failed listener throws', async () => {
+    const errors: unknown[] = [];
+    const { path, watcher } = await watchFile(plainFile, {
+      setup: (watcher) => {
+        watcher.on('reload-failed', () => {
+          throw new Error('failure listener broke');
+        });
+        watcher.on('watch-error', (error) => errors.push(error));
+      },
+    });
+    const failed = nextFailure(watcher);
+    writeFileSync(path, 'endpoints: 12\n');
+    await failed;
+    const reloaded = nextReload(watcher);
+    writeFileSync(path, yamlWith('fixed'));
+    expect(await reloaded).toEqual(['fixed']);
+    expect(errors.map((error) => (error as Error).message)).toEqual(['failure listener broke']);
+  });
+
+  it('keeps reloading after an unchanged listener and a watch-error listener throw', async () => {
+    const { path, watcher } = await watchFile(plainFile, {
+      setup: (watcher) => {
+        watcher.on('unchanged', () => {
+          throw new Error('unchanged listener broke');
+        });
+        watcher.on('watch-error', () => {
+          throw new Error('error listener broke too');
+        });
+      },
+    });
+    const unchanged = once(watcher, 'unchanged');
+    writeFileSync(path, yamlWith('first'));
+    await unchanged;
+    const reloaded = nextReload(watcher);
+    writeFileSync(path, yamlWith('after'));
+    expect(await reloaded).toEqual(['after']);
+  });
+
+  it('keeps reloading after an apply that throws', async () => {
+    let isBroken = true;
+    const { path, watcher, applied } = await watchFile(plainFile, {
+      onApply: () => {
+        if (isBroken) throw new Error('could not build');
+      },
+    });
+    const failed = nextFailure(watcher);
+    writeFileSync(path, yamlWith('second'));
+    expect((await failed).errors.map((error) => error.message)).toEqual(['could not build']);
+    isBroken = false;
+    const reloaded = nextReload(watcher);
+    writeFileSync(path, yamlWith('third'));
+    expect(await reloaded).toEqual(['third']);
+    expect(applied).toEqual([['second'], ['third']]);
   });
 });

@@ -6,10 +6,12 @@ import { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
 import type { ReloadFailure } from '../../src/config/watch.js';
+import { ProviderRegistry } from '../../src/providers/registry.js';
 import { startGateway, type RunningGateway } from '../../src/server/start.js';
-import { FakeUpstream, ManualStream, sseFrame } from '../fakes/fake-upstream.js';
-import { chatChunks, gatewayChatChunks } from '../fakes/openai.js';
+import { FakeUpstream, ManualStream, sseFrame, type RecordedRequest } from '../fakes/fake-upstream.js';
+import { chatChunks, chatCompletion, chatStreamFrames, gatewayChatChunks } from '../fakes/openai.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'llmgw-reload-'));
 const HI = [{ role: 'user', content: 'hi' }];
@@ -69,6 +71,7 @@ async function start(
     configPath: path,
     host: '127.0.0.1',
     port: 0,
+    registry: new ProviderRegistry(),
     timeoutSeconds: 5,
     reloadDebounceMs: 50,
     logger: { level: 'info', stream },
@@ -162,6 +165,145 @@ describe('hot reload under load', () => {
 
     expect(failures).toEqual([]);
     expect(calls).toBeGreaterThan(100);
+  });
+});
+
+const WHOLE_STREAM = gatewayChatChunks.map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`).join('');
+
+/**
+ * Version `version` of a config whose two endpoints move between origins A and B: `fast`
+ * (rate-limited, so requests wait on the limiter between taking a snapshot and dispatching)
+ * alternates every version, `slow` every third, so each origin is dropped and taken back.
+ */
+function originsYaml(version: number, a: string, b: string): string {
+  const endpoint = (name: string, origin: string, limit: string) => `
+  - name: ${name}
+    endpoint_type: llm/v1/chat
+    model:
+      provider: openai
+      name: gpt-4o-mini
+      config: {openai_api_key: sk-test, openai_api_base: ${origin}/v1}${limit}`;
+  const fast = version % 2 === 0 ? a : b;
+  const slow = version % 3 === 0 ? a : b;
+  return `endpoints:${endpoint('fast', fast, '\n    limit: {calls: 1000000, renewal_period: minute}')}${endpoint('slow', slow, '')}\n`;
+}
+
+/** Answers unary calls at once and holds streams until the test releases them. */
+class HoldingUpstreams {
+  readonly held: { stream: ManualStream; version: number; origin: string }[] = [];
+  version = 0;
+  isReleasingAll = false;
+
+  handlerFor(origin: string) {
+    return (recorded: RecordedRequest) => {
+      if ((recorded.body as { stream?: boolean }).stream !== true)
+        return { kind: 'json', body: chatCompletion } as const;
+      if (this.isReleasingAll) return { kind: 'sse', events: chatStreamFrames() } as const;
+      const stream = new ManualStream();
+      this.held.push({ stream, version: this.version, origin });
+      return { kind: 'sse-manual', stream } as const;
+    };
+  }
+
+  /** The origins with a stream still open. */
+  get busyOrigins(): string[] {
+    return [...new Set(this.held.map((held) => held.origin))];
+  }
+
+  /** Ends the streams that arrived before `version`. */
+  releaseBefore(version: number): void {
+    for (const entry of this.held.filter((held) => held.version < version)) {
+      for (const frame of chatStreamFrames()) entry.stream.send(frame);
+      entry.stream.end();
+    }
+    this.held.splice(0, this.held.length, ...this.held.filter((held) => held.version >= version));
+  }
+}
+
+describe('hot reload that moves endpoints between origins', () => {
+  it('fails no request while overlapping reloads drop and re-add origins, and closes the pools left unused', async () => {
+    const upstreams = new HoldingUpstreams();
+    const [a, b] = await Promise.all([FakeUpstream.start(), FakeUpstream.start()]);
+    for (const fake of [a, b]) fake.replyAlways(upstreams.handlerFor(fake.url));
+    const { gateway, path } = await start('origins', originsYaml(0, a.url, b.url));
+    const registry = new ProviderRegistry();
+    const failures: string[] = [];
+    const closedTooEarly: string[] = [];
+    const completed = { fast: 0, slow: 0 };
+    let isDone = false;
+    let onCompleted: (() => void) | null = null;
+
+    const fastClient = async (index: number): Promise<void> => {
+      for (let call = 0; !isDone; call += 1) {
+        try {
+          const { status: code, json } =
+            (call + index) % 2 === 0
+              ? await post(`${gateway.url}/v1/chat/completions`, { model: 'fast', messages: HI })
+              : await post(`${gateway.url}/endpoints/fast/invocations`, { messages: HI });
+          if (code !== 200 || json.id !== chatCompletion.id) failures.push(`${code} ${JSON.stringify(json)}`);
+        } catch (error) {
+          failures.push(String(error));
+        }
+        completed.fast += 1;
+        onCompleted?.();
+      }
+    };
+    const slowClient = async (): Promise<void> => {
+      while (!isDone) {
+        try {
+          const response = await request(`${gateway.url}/endpoints/slow/invocations`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ messages: HI, stream: true }),
+          });
+          const text = await response.body.text();
+          if (response.statusCode !== 200 || text !== WHOLE_STREAM)
+            failures.push(`${response.statusCode} ${text}`);
+        } catch (error) {
+          failures.push(String(error));
+        }
+        completed.slow += 1;
+      }
+    };
+    /** Resolves once `count` more fast requests have completed. */
+    const fastCompletions = (count: number) => {
+      const target = completed.fast + count;
+      return new Promise<void>((resolve) => {
+        onCompleted = () => {
+          if (completed.fast < target) return;
+          onCompleted = null;
+          resolve();
+        };
+      });
+    };
+
+    const clients = [0, 1, 2].map((index) => fastClient(index)).concat([0, 1, 2].map(() => slowClient()));
+    const lastVersion = 36;
+    for (let version = 1; version <= lastVersion; version += 1) {
+      gateway.apply(parseConfig(originsYaml(version, a.url, b.url), registry, path));
+      upstreams.version = version;
+      // A stream stays open across two more swaps, while its origin may be dropped and re-added.
+      upstreams.releaseBefore(version - 2);
+      await fastCompletions(3);
+      for (const origin of upstreams.busyOrigins) {
+        if (!gateway.pools.origins.includes(origin)) closedTooEarly.push(`v${version}: ${origin}`);
+      }
+    }
+    isDone = true;
+    upstreams.isReleasingAll = true;
+    upstreams.releaseBefore(Number.POSITIVE_INFINITY);
+    await Promise.all(clients);
+
+    expect(failures).toEqual([]);
+    expect(closedTooEarly).toEqual([]);
+    expect(completed.fast).toBeGreaterThanOrEqual(3 * lastVersion);
+    expect(completed.slow).toBeGreaterThan(lastVersion / 2);
+    // The last version uses only A: B's pool closes once the requests holding it have closed.
+    for (let turn = 0; turn < 200 && gateway.pools.origins.length > 1; turn += 1) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(gateway.pools.origins).toEqual([a.url]);
+    await Promise.all([a.close(), b.close()]);
   });
 });
 

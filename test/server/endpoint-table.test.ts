@@ -1,13 +1,16 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { parseConfig } from '../../src/config/load.js';
 import { ProviderRegistry } from '../../src/providers/registry.js';
+import { chatRequestSchema } from '../../src/schemas/chat.js';
 import { buildSnapshot, EndpointTable } from '../../src/server/endpoint-table.js';
 import { createGateway, type Gateway } from '../../src/server/start.js';
 import { PoolSet } from '../../src/upstream/pool.js';
 import { Upstream } from '../../src/upstream/request.js';
 import { FakeUpstream, ManualStream, sseFrame } from '../fakes/fake-upstream.js';
-import { chatChunks } from '../fakes/openai.js';
+import { chatChunks, chatCompletion } from '../fakes/openai.js';
 
 const load = (yaml: string) => parseConfig(yaml, new ProviderRegistry(), 'test.yaml');
 
@@ -72,6 +75,64 @@ describe('EndpointTable', () => {
   });
 });
 
+/** A response no client will read: the test emits its `close` to end the request. */
+function openResponse(): ServerResponse {
+  return new ServerResponse(new IncomingMessage(new Socket()));
+}
+
+describe('EndpointTable.acquire', () => {
+  function tableOfTwo() {
+    const { upstream } = newUpstream();
+    const first = buildSnapshot(load(MOCK_YAML), upstream);
+    const second = buildSnapshot(load(MOCK_YAML.replace('name: m1', 'name: m2')), upstream);
+    const retired: string[] = [];
+    const table = new EndpointTable(first, () => retired.push('first'));
+    return { table, first, second, retired };
+  }
+
+  it('returns the serving snapshot', () => {
+    const { table, first, second } = tableOfTwo();
+    expect(table.acquire(openResponse())).toBe(first);
+    table.swap(second);
+    expect(table.acquire(openResponse())).toBe(second);
+  });
+
+  it('retires a replaced snapshot at once when no request holds it', () => {
+    const { table, second, retired } = tableOfTwo();
+    table.swap(second);
+    expect(retired).toEqual(['first']);
+  });
+
+  it('retires a replaced snapshot once the last request that acquired it closes', () => {
+    const { table, second, retired } = tableOfTwo();
+    const responses = [openResponse(), openResponse()];
+    for (const response of responses) table.acquire(response);
+    table.swap(second);
+    responses[0]?.emit('close');
+    expect(retired).toEqual([]);
+    responses[1]?.emit('close');
+    expect(retired).toEqual(['first']);
+  });
+
+  it('does not wait for requests that acquired the next snapshot', () => {
+    const { table, second, retired } = tableOfTwo();
+    const early = openResponse();
+    table.acquire(early);
+    table.swap(second, () => retired.push('second'));
+    table.acquire(openResponse());
+    early.emit('close');
+    expect(retired).toEqual(['first']);
+  });
+
+  it('never retires the serving snapshot, however many requests close', () => {
+    const { table, retired } = tableOfTwo();
+    const response = openResponse();
+    table.acquire(response);
+    response.emit('close');
+    expect(retired).toEqual([]);
+  });
+});
+
 describe('PoolSet.track', () => {
   it('returns the origins a snapshot build asked for', () => {
     const { pools, upstream } = newUpstream();
@@ -131,6 +192,34 @@ describe('Gateway.apply', () => {
     for (let attempt = 0; attempt < 200 && gateway.pools.origins.length > 0; attempt += 1) {
       await new Promise((resolve) => setImmediate(resolve));
     }
+    expect(gateway.pools.origins).toEqual([]);
+  });
+
+  it('keeps a pool open for a request admitted on a snapshot that re-added its origin, across overlapping reloads', async () => {
+    const fake = await FakeUpstream.start();
+    cleanups.push(() => fake.close());
+    fake.replyAlways({ kind: 'json', body: chatCompletion });
+    const withX = load(openAiYaml('chat', fake.url));
+    const withoutX = load(MOCK_YAML);
+    const { gateway } = await gatewayFor(openAiYaml('chat', fake.url));
+    // S0 has X; S1 drops it; S2 adds it back; S3 drops it again.
+    const onS0 = openResponse();
+    gateway.table.acquire(onS0);
+    gateway.apply(withoutX);
+    gateway.apply(withX);
+    const onS2 = openResponse();
+    const s2 = gateway.table.acquire(onS2);
+    gateway.apply(withoutX);
+    onS0.emit('close');
+    expect(gateway.pools.origins).toEqual([fake.url]);
+
+    // The request admitted on S2 (say, after waiting on Redis) dispatches only now.
+    const context = { signal: new AbortController().signal, log: gateway.app.log };
+    const body = chatRequestSchema.parse({ messages: [{ role: 'user', content: 'hi' }] });
+    const answer = await s2.endpoints.get('chat')?.adapter.chat(body, context);
+    expect(answer?.id).toBe(chatCompletion.id);
+    expect(fake.requests.map((recorded) => recorded.path)).toEqual(['/v1/chat/completions']);
+    onS2.emit('close');
     expect(gateway.pools.origins).toEqual([]);
   });
 
