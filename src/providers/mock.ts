@@ -1,7 +1,10 @@
 // A deterministic offline provider: no key, no network. It answers chat, completions and
 // embeddings (streams included) from the request alone, for trying the gateway and for
-// testing client applications.
+// testing client applications. Its work per request is bounded whatever the input: it echoes
+// at most ECHO_LIMIT_CHARS of the prompt, refuses max_tokens above MOCK_MAX_TOKENS as a real
+// model would, and reads each input once (n and the number of inputs are bounded by the schemas).
 import { z } from 'zod';
+import { InvalidRequestError } from '../errors.js';
 import type { ChatChunk, ChatMessage, ChatRequest, ChatResponse } from '../schemas/chat.js';
 import type { CompletionsChunk, CompletionsRequest, CompletionsResponse } from '../schemas/completions.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../schemas/embeddings.js';
@@ -11,6 +14,10 @@ import { nowSeconds } from './timestamps.js';
 const DEFAULT_DIMENSIONS = 8;
 const DEFAULT_MODEL = 'mock-model';
 const WORD = /\S+\s*/g;
+/** How much of the prompt a reply repeats, so n choices or a stream of words stay small. */
+export const ECHO_LIMIT_CHARS = 1000;
+/** The mock model's completion-token limit, in the spirit of a real model's. */
+export const MOCK_MAX_TOKENS = 16_384;
 
 export const mockConfigSchema = z.object({
   /** Length of each embedding vector. */
@@ -18,8 +25,20 @@ export const mockConfigSchema = z.object({
 });
 export type MockConfig = z.infer<typeof mockConfigSchema>;
 
+/** Counts without building an array of words: a prompt may be tens of MB. */
 function countWords(text: string): number {
-  return text.match(WORD)?.length ?? 0;
+  let count = 0;
+  WORD.lastIndex = 0;
+  while (WORD.exec(text) !== null) count += 1;
+  return count;
+}
+
+/** The start of `text`, cut before ECHO_LIMIT_CHARS without splitting a surrogate pair. */
+function echoed(text: string): string {
+  if (text.length <= ECHO_LIMIT_CHARS) return text;
+  const last = text.charCodeAt(ECHO_LIMIT_CHARS - 1);
+  const isHighSurrogate = last >= 0xd800 && last <= 0xdbff;
+  return text.slice(0, isHighSurrogate ? ECHO_LIMIT_CHARS - 1 : ECHO_LIMIT_CHARS);
 }
 
 function messageText(message: ChatMessage): string {
@@ -37,28 +56,57 @@ function lastUserText(messages: readonly ChatMessage[]): string {
   return '';
 }
 
-/** FNV-1a over the text and a dimension index: the same input always gives the same vector. */
-function hashToUnit(text: string, dimension: number): number {
-  let hash = 0x811c9dc5 ^ dimension;
+/** FNV-1a over the text: the same input always gives the same numbers. */
+function hashText(text: string): number {
+  let hash = 0x811c9dc5;
   for (let index = 0; index < text.length; index += 1) {
     hash ^= text.charCodeAt(index);
     hash = Math.imul(hash, 0x01000193);
   }
+  return hash;
+}
+
+/** Murmur3's finalizer over the text's hash and a dimension index, as a number in [-1, 1]. */
+function unitAt(textHash: number, dimension: number): number {
+  let hash = textHash ^ Math.imul(dimension + 1, 0x9e3779b1);
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
+  hash ^= hash >>> 16;
   return ((hash >>> 0) / 0xffffffff) * 2 - 1;
 }
 
+/** Reads the text once, whatever the number of dimensions. */
 function embed(text: string, dimensions: number): number[] {
-  const vector = Array.from({ length: dimensions }, (_, dimension) => hashToUnit(text, dimension));
-  const norm = Math.hypot(...vector) || 1;
+  const textHash = hashText(text);
+  const vector: number[] = [];
+  let squares = 0;
+  for (let dimension = 0; dimension < dimensions; dimension += 1) {
+    const value = unitAt(textHash, dimension);
+    vector.push(value);
+    squares += value * value;
+  }
+  const norm = Math.sqrt(squares) || 1;
   return vector.map((value) => Math.round((value / norm) * 1e6) / 1e6);
 }
 
 function idFor(prefix: string, text: string): string {
-  return `${prefix}-mock-${(hashToUnit(text, 0) * 1e9).toFixed(0).replace('-', 'n')}`;
+  return `${prefix}-mock-${(unitAt(hashText(text), 0) * 1e9).toFixed(0).replace('-', 'n')}`;
+}
+
+/** Refuses a `max_tokens` the mock model could never honour, as OpenAI's models do. */
+function checkMaxTokens(maxTokens: number | undefined): void {
+  if (maxTokens !== undefined && maxTokens > MOCK_MAX_TOKENS) {
+    throw new InvalidRequestError(
+      400,
+      `max_tokens is too large: ${maxTokens}. The mock model supports at most ${MOCK_MAX_TOKENS} completion tokens.`,
+      'max_tokens',
+    );
+  }
 }
 
 /** Applies `max_tokens` (one token per word) and `stop`, as a real model would. */
 function limitReply(text: string, request: { max_tokens?: number | undefined; stop?: string[] | undefined }) {
+  checkMaxTokens(request.max_tokens);
   let reply = text;
   let finishReason = 'stop';
   for (const stop of request.stop ?? []) {
@@ -98,14 +146,17 @@ export class MockAdapter extends ProviderAdapter<MockConfig> {
   #answerChat(request: ChatRequest) {
     rejectModelField(request);
     const prompt = lastUserText(request.messages);
-    const { reply, finishReason } = limitReply(`This is a mock response to: ${prompt}`, request);
+    const { reply, finishReason } = limitReply(`This is a mock response to: ${echoed(prompt)}`, request);
     const promptTokens = request.messages.reduce((sum, message) => sum + countWords(messageText(message)), 0);
     return { id: idFor('chatcmpl', prompt), prompt, reply, finishReason, promptTokens };
   }
 
   #answerCompletion(request: CompletionsRequest) {
     rejectModelField(request);
-    const { reply, finishReason } = limitReply(`This is a mock completion of: ${request.prompt}`, request);
+    const { reply, finishReason } = limitReply(
+      `This is a mock completion of: ${echoed(request.prompt)}`,
+      request,
+    );
     return {
       id: idFor('cmpl', request.prompt),
       reply,

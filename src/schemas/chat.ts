@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { generationFields, usageSchema } from './generation.js';
+import { laxBool } from './lax.js';
 
 // The gateway's chat wire format (reference §5.2). Nested objects drop unknown keys; the
 // request itself keeps them, and adapters forward them.
@@ -48,13 +49,13 @@ const toolPropertySchema = z.object({
 const functionDefinitionSchema = z.object({
   name: z.string(),
   description: z.string().optional(),
-  strict: z.boolean().optional(),
+  strict: laxBool(z.boolean()).optional(),
   parameters: z
     .object({
       type: z.literal('object').default('object'),
       properties: z.record(z.string(), toolPropertySchema),
       required: z.array(z.string()).optional(),
-      additionalProperties: z.boolean().optional(),
+      additionalProperties: laxBool(z.boolean()).optional(),
     })
     .optional(),
 });

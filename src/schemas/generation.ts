@@ -1,15 +1,20 @@
 import { z } from 'zod';
+import { laxBool, laxFloat, laxInt } from './lax.js';
+
+/** OpenAI's bound on `n`; a larger value would only make the gateway and the upstream do more work. */
+const MAX_CHOICES = 128;
 
 /**
  * Fields shared by the chat and completions requests (reference §5.2, §5.3). `temperature`
- * and `n` always reach the adapter, defaulted as MLflow does.
+ * and `n` always reach the adapter, defaulted as MLflow does. Scalars are validated in
+ * pydantic's lax mode (schemas/lax.ts).
  */
 export const generationFields = {
-  temperature: z.number().min(0).max(2).default(0),
-  n: z.number().int().min(1).default(1),
+  temperature: laxFloat(z.number().min(0).max(2).default(0)),
+  n: laxInt(z.number().min(1).max(MAX_CHOICES).int().default(1)),
   stop: z.array(z.string()).min(1).optional(),
-  max_tokens: z.number().int().min(1).optional(),
-  stream: z.boolean().optional(),
+  max_tokens: laxInt(z.number().min(1).int()).optional(),
+  stream: laxBool(z.boolean()).optional(),
   stream_options: z.record(z.string(), z.unknown()).optional(),
   model: z.string().optional(),
 };

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, RateLimitedError, RequestValidationError, type ValidationIssue } from '../errors.js';
 import type { OpenAiErrorBody } from '../schemas/error.js';
+import { BODY_LIMIT_BYTES } from './json-body.js';
 
 /** Which error body a route family speaks: MLflow's `detail` or OpenAI's `error` object. */
 export type ErrorShape = 'mlflow' | 'openai';
@@ -72,7 +73,11 @@ function fromFastifyError(error: FastifyError): GatewayError | null {
         `Unsupported Media Type: send the body as application/json.`,
       );
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new GatewayError(413, 'PAYLOAD_TOO_LARGE', 'Request body is too large.');
+      return new GatewayError(
+        413,
+        'PAYLOAD_TOO_LARGE',
+        `Request body is too large: the gateway accepts at most ${BODY_LIMIT_BYTES} bytes.`,
+      );
     default:
       if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
         return new GatewayError(error.statusCode, 'INVALID_REQUEST', error.message);
@@ -105,6 +110,17 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
     void reply.header('retry-after', String(gatewayError.retryAfterSeconds));
   }
   return reply.code(gatewayError.status).send(errorBody(gatewayError, shape));
+}
+
+/**
+ * The docs' static file server refuses a path with `..`, a backslash trick or a NUL byte with
+ * its own 4xx; to a client that is simply no such file, and nothing is served.
+ */
+export function sendDocsError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const status =
+    typeof error === 'object' && error !== null ? (error as { statusCode?: unknown }).statusCode : null;
+  const isClientError = typeof status === 'number' && status >= 400 && status < 500;
+  return sendError(isClientError ? new GatewayError(404, 'NOT_FOUND', 'Not Found') : error, request, reply);
 }
 
 export function registerErrorHandlers(app: FastifyInstance): void {

@@ -1,24 +1,87 @@
 import { RequestValidationError } from '../errors.js';
 
 /**
+ * Requests may carry images and audio as base64; OpenAI accepts bodies of tens of MB. A larger
+ * body is a 413 before any of it is parsed.
+ */
+export const BODY_LIMIT_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Arrays and objects nested deeper than this are refused before parsing. Real requests (tool
+ * JSON schemas included) stay far below it; without a bound, a 32 MB body of brackets costs
+ * V8 seconds to parse and overflows every recursive walk after it.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+const TOO_DEEP = `nesting deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`;
+
+/**
  * Reference §6.2: a body that is not JSON is a 422 `json_invalid` at the character offset
- * where parsing failed; an empty body is a 422 `missing` (the schema reports it).
+ * where parsing failed; an empty body is a 422 `missing` (the schema reports it). A body
+ * nested deeper than MAX_JSON_DEPTH is a `json_invalid` at the bracket that goes too deep,
+ * as pydantic's own JSON parser reports its recursion limit.
  */
 export function parseJsonBody(text: string): unknown {
   if (text === '') return undefined;
+  const tooDeepAt = depthExceededAt(text);
+  if (tooDeepAt >= 0) throw invalidJson(tooDeepAt, TOO_DEEP);
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    const message = (error as Error).message;
-    throw new RequestValidationError([
-      {
-        type: 'json_invalid',
-        loc: ['body', jsonErrorOffset(text)],
-        msg: 'JSON decode error',
-        input: {},
-        ctx: { error: message },
-      },
-    ]);
+    throw invalidJson(jsonErrorOffset(text), (error as Error).message);
+  }
+}
+
+function invalidJson(offset: number, reason: string): RequestValidationError {
+  return new RequestValidationError([
+    {
+      type: 'json_invalid',
+      loc: ['body', offset],
+      msg: 'JSON decode error',
+      input: {},
+      ctx: { error: reason },
+    },
+  ]);
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+/**
+ * The offset of the first bracket nested deeper than MAX_JSON_DEPTH, or -1. One pass over the
+ * characters, skipping strings with indexOf (base64 payloads cost almost nothing); it counts
+ * brackets without checking them, which is enough: JSON.parse fails at the first unbalanced one.
+ */
+function depthExceededAt(text: string): number {
+  let depth = 0;
+  for (let at = 0; at < text.length; at += 1) {
+    const char = text.charCodeAt(at);
+    if (char === QUOTE) {
+      at = closingQuote(text, at);
+      if (at < 0) return -1;
+    } else if (char === OPEN_BRACKET || char === OPEN_BRACE) {
+      depth += 1;
+      if (depth > MAX_JSON_DEPTH) return at;
+    } else if (char === CLOSE_BRACKET || char === CLOSE_BRACE) {
+      depth -= 1;
+    }
+  }
+  return -1;
+}
+
+/** The offset of the quote that ends the string opened at `open`, or -1. */
+function closingQuote(text: string, open: number): number {
+  let at = open;
+  for (;;) {
+    at = text.indexOf('"', at + 1);
+    if (at < 0) return -1;
+    let backslashes = 0;
+    while (text.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes += 1;
+    if (backslashes % 2 === 0) return at;
   }
 }
 
@@ -31,10 +94,12 @@ const LITERALS = ['true', 'false', 'null'];
 /**
  * The offset of the first character that makes `text` invalid JSON (its length when the text
  * ends too early). Runs only on the error path: V8's messages do not always carry a position.
+ * Iterative, with the open containers on an explicit stack, so no input can overflow the call
+ * stack.
  */
 export function jsonErrorOffset(text: string): number {
-  const scanner = { text, at: 0 };
-  const valid = scanValue(scanner) && skipWhitespace(scanner) === text.length;
+  const scanner: Scanner = { text, at: 0 };
+  const valid = scanDocument(scanner) && skipWhitespace(scanner) === text.length;
   return valid ? text.length : Math.min(scanner.at, text.length);
 }
 
@@ -57,11 +122,17 @@ function match(scanner: Scanner, pattern: RegExp): boolean {
   return true;
 }
 
-function scanValue(scanner: Scanner): boolean {
-  skipWhitespace(scanner);
+function scanString(scanner: Scanner): boolean {
+  scanner.at += 1;
+  match(scanner, STRING_BODY);
+  if (scanner.text[scanner.at] !== '"') return false;
+  scanner.at += 1;
+  return true;
+}
+
+/** A string, number or literal at the scanner's position. */
+function scanScalar(scanner: Scanner): boolean {
   const char = scanner.text[scanner.at];
-  if (char === '{') return scanContainer(scanner, '}', true);
-  if (char === '[') return scanContainer(scanner, ']', false);
   if (char === '"') return scanString(scanner);
   const literal = LITERALS.find((word) => scanner.text.startsWith(word, scanner.at));
   if (literal) {
@@ -72,37 +143,53 @@ function scanValue(scanner: Scanner): boolean {
   return match(scanner, NUMBER) && scanner.at > start;
 }
 
-function scanString(scanner: Scanner): boolean {
-  scanner.at += 1;
-  match(scanner, STRING_BODY);
-  if (scanner.text[scanner.at] !== '"') return false;
+/** `"key":` inside an object, up to the value. */
+function scanMemberName(scanner: Scanner): boolean {
+  skipWhitespace(scanner);
+  if (scanner.text[scanner.at] !== '"' || !scanString(scanner)) return false;
+  skipWhitespace(scanner);
+  if (scanner.text[scanner.at] !== ':') return false;
   scanner.at += 1;
   return true;
 }
 
-/** An object (`{"k": v, …}`) or an array (`[v, …]`), starting at its opening bracket. */
-function scanContainer(scanner: Scanner, close: string, isObject: boolean): boolean {
-  scanner.at += 1;
-  if (skipWhitespace(scanner) < scanner.text.length && scanner.text[scanner.at] === close) {
-    scanner.at += 1;
-    return true;
-  }
+/**
+ * One JSON value. `closers` holds the bracket each open container waits for: after a value,
+ * either that bracket closes the container or a comma asks for the next member.
+ */
+function scanDocument(scanner: Scanner): boolean {
+  const closers: string[] = [];
   for (;;) {
-    if (isObject) {
-      skipWhitespace(scanner);
-      if (scanner.text[scanner.at] !== '"' || !scanString(scanner)) return false;
-      skipWhitespace(scanner);
-      if (scanner.text[scanner.at] !== ':') return false;
-      scanner.at += 1;
-    }
-    if (!scanValue(scanner)) return false;
     skipWhitespace(scanner);
     const char = scanner.text[scanner.at];
-    if (char === close) {
+    if (char === '{' || char === '[') {
+      const close = char === '{' ? '}' : ']';
       scanner.at += 1;
-      return true;
+      if (skipWhitespace(scanner) < scanner.text.length && scanner.text[scanner.at] === close) {
+        scanner.at += 1;
+      } else {
+        closers.push(close);
+        if (close === '}' && !scanMemberName(scanner)) return false;
+        continue;
+      }
+    } else if (!scanScalar(scanner)) {
+      return false;
     }
-    if (char !== ',') return false;
-    scanner.at += 1;
+    // A value ended: close every container it completes, then expect the next member.
+    for (;;) {
+      const close = closers.at(-1);
+      if (close === undefined) return true;
+      skipWhitespace(scanner);
+      const next = scanner.text[scanner.at];
+      if (next === close) {
+        scanner.at += 1;
+        closers.pop();
+        continue;
+      }
+      if (next !== ',') return false;
+      scanner.at += 1;
+      if (close === '}' && !scanMemberName(scanner)) return false;
+      break;
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MockAdapter } from '../../src/providers/mock.js';
+import { ECHO_LIMIT_CHARS, MOCK_MAX_TOKENS, MockAdapter } from '../../src/providers/mock.js';
 import type { Upstream } from '../../src/upstream/request.js';
 
 function mock(modelName: string | null = 'm', dimensions = 4): MockAdapter {
@@ -96,5 +96,46 @@ describe('MockAdapter', () => {
       detail:
         "The parameter 'model' is not permitted to be passed. The route being queried already defines a model instance.",
     });
+  });
+
+  it('echoes at most ECHO_LIMIT_CHARS of a long prompt, however many choices', async () => {
+    const response = await mock().completions({ prompt: 'x'.repeat(5_000_000), temperature: 0, n: 128 });
+    expect(response.choices).toHaveLength(128);
+    expect(new Set(response.choices.map((choice) => choice.text))).toEqual(
+      new Set([`This is a mock completion of: ${'x'.repeat(ECHO_LIMIT_CHARS)}`]),
+    );
+  });
+
+  it('cuts the echo before a surrogate pair rather than through it', async () => {
+    const prompt = `${'x'.repeat(ECHO_LIMIT_CHARS - 1)}😀`;
+    const response = await mock().completions({ prompt, temperature: 0, n: 1 });
+    expect(response.choices[0]?.text).toBe(
+      `This is a mock completion of: ${'x'.repeat(ECHO_LIMIT_CHARS - 1)}`,
+    );
+  });
+
+  it('counts the words of a long prompt', async () => {
+    const response = await mock().completions({ prompt: 'a '.repeat(1_000_000), temperature: 0, n: 1 });
+    expect(response.usage.prompt_tokens).toBe(1_000_000);
+  });
+
+  it('refuses max_tokens above MOCK_MAX_TOKENS with a 400 naming the field', async () => {
+    await expect(
+      mock().chat({ messages: [{ role: 'user', content: 'hi' }], temperature: 0, n: 1, max_tokens: 1e9 }),
+    ).rejects.toMatchObject({
+      status: 400,
+      param: 'max_tokens',
+      detail: `max_tokens is too large: 1000000000. The mock model supports at most ${MOCK_MAX_TOKENS} completion tokens.`,
+    });
+  });
+
+  it('accepts max_tokens of exactly MOCK_MAX_TOKENS', async () => {
+    const response = await mock().completions({
+      prompt: 'hi',
+      temperature: 0,
+      n: 1,
+      max_tokens: MOCK_MAX_TOKENS,
+    });
+    expect(response.choices[0]?.finish_reason).toBe('stop');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RequestValidationError } from '../../src/errors.js';
-import { jsonErrorOffset, parseJsonBody } from '../../src/server/json-body.js';
+import { MAX_JSON_DEPTH, jsonErrorOffset, parseJsonBody } from '../../src/server/json-body.js';
 
 const V8_POSITION = /position (\d+)/;
 
@@ -60,6 +60,64 @@ describe('parseJsonBody', () => {
     expect(parseJsonBody('')).toBeUndefined();
   });
 });
+
+const PREFIX = '{"messages":[{"role":"user","content":"x"}],"stop":';
+/** The body of the issue: a `stop` nested `depth` arrays deep. */
+function nested(depth: number): string {
+  return `${PREFIX}${'['.repeat(depth)}${']'.repeat(depth)}}`;
+}
+/** The offset of the first bracket past the limit in `nested(…)`: the object is level 1. */
+const TOO_DEEP_AT = PREFIX.length + MAX_JSON_DEPTH - 1;
+
+function tooDeep(offset: number): unknown[] {
+  return [
+    {
+      type: 'json_invalid',
+      loc: ['body', offset],
+      msg: 'JSON decode error',
+      input: {},
+      ctx: { error: 'nesting deeper than 128 levels of arrays and objects' },
+    },
+  ];
+}
+
+describe('parseJsonBody: nesting depth', () => {
+  it('accepts arrays and objects nested exactly MAX_JSON_DEPTH deep', () => {
+    const body = parseJsonBody(nested(MAX_JSON_DEPTH - 1)) as { stop: unknown };
+    let depth = 1;
+    for (let value = body.stop; Array.isArray(value); value = value[0] as unknown) depth += 1;
+    expect(depth).toBe(MAX_JSON_DEPTH);
+  });
+
+  it('refuses a body 20,000 levels deep at the first bracket past the limit', () => {
+    expect(issuesOf(() => parseJsonBody(nested(20_000)))).toEqual(tooDeep(TOO_DEEP_AT));
+  });
+
+  it('refuses the same body cut off mid-way at the same bracket', () => {
+    expect(issuesOf(() => parseJsonBody(nested(20_000).slice(0, 25_000)))).toEqual(tooDeep(TOO_DEEP_AT));
+  });
+
+  it('counts objects as levels too', () => {
+    const text = '{"a":'.repeat(MAX_JSON_DEPTH + 1) + '1' + '}'.repeat(MAX_JSON_DEPTH + 1);
+    expect(issuesOf(() => parseJsonBody(text))).toEqual(tooDeep(5 * MAX_JSON_DEPTH));
+  });
+
+  it('ignores brackets inside strings, escaped quotes included', () => {
+    const text = JSON.stringify({ a: `\\"${'['.repeat(500)}`, b: '\\' });
+    expect(parseJsonBody(text)).toEqual(JSON.parse(text));
+  });
+
+  it('finds the failing offset of deeply nested invalid JSON without overflowing the stack', () => {
+    expect(jsonErrorOffset('['.repeat(200_000))).toBe(200_000);
+    expect(jsonErrorOffset(`${'['.repeat(200_000)}}`)).toBe(200_000);
+  });
+});
+
+function issuesOf(run: () => unknown): unknown {
+  const error = catchError(run);
+  expect(error).toBeInstanceOf(RequestValidationError);
+  return (error as RequestValidationError).issues;
+}
 
 function errorOf(text: string): string {
   try {

@@ -2,10 +2,10 @@ import { once } from 'node:events';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Agent, fetch } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { UpstreamTimeoutError } from '../../src/errors.js';
-import { streamToClient } from '../../src/server/sse.js';
+import { UpstreamError, UpstreamTimeoutError } from '../../src/errors.js';
+import { streamToClient, type StreamChunk } from '../../src/server/sse.js';
 import { FakeUpstream, ManualStream, sseFrame } from '../fakes/fake-upstream.js';
-import { chatChunks, gatewayChatChunks } from '../fakes/openai.js';
+import { chatChunks, chatStreamFrames, gatewayChatChunks } from '../fakes/openai.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { openAiChatYaml } from '../helpers/openai-endpoint.js';
 
@@ -47,7 +47,9 @@ class EventReader {
   }
 }
 
-async function* asAsync(items: Iterable<unknown> | AsyncIterable<unknown>): AsyncGenerator {
+async function* asAsync(
+  items: Iterable<StreamChunk> | AsyncIterable<StreamChunk>,
+): AsyncGenerator<StreamChunk> {
   for await (const item of items) yield item;
 }
 
@@ -59,9 +61,18 @@ function errorFrame(message: string, type: string): string {
   return `data: {"error": {"message": ${JSON.stringify(message)}, "type": ${JSON.stringify(type)}}}\n\n`;
 }
 
+/** A chunk the gateway streams: `finish` set marks the last one. */
+function chunk(id: string, finish: string | null = null) {
+  return { id, choices: [{ index: 0, finish_reason: finish }] };
+}
+
+const SECRET = 'sk-secret-0123456789';
+
 describe('streamToClient (reference §5.5)', () => {
   let app: FastifyInstance;
-  let source: () => Iterable<unknown> | AsyncIterable<unknown>;
+  let source: () => Iterable<StreamChunk> | AsyncIterable<StreamChunk>;
+  let endWithDone = false;
+  let hasTerminated = false;
   let unexpected: unknown[];
   let finished: Promise<void>;
   let socketClosed: Promise<void>;
@@ -73,7 +84,12 @@ describe('streamToClient (reference §5.5)', () => {
       let done!: () => void;
       finished = new Promise((resolve) => (done = resolve));
       socketClosed = once(reply.raw, 'close').then(() => undefined);
-      await streamToClient(reply, asAsync(source()), (error) => unexpected.push(error));
+      await streamToClient(reply, asAsync(source()), {
+        onUnexpected: (error) => unexpected.push(error),
+        scrub: (text) => text.replaceAll(SECRET, '[redacted]'),
+        endWithDone,
+        hasUpstreamTerminated: () => hasTerminated,
+      });
       done();
       return reply;
     });
@@ -93,12 +109,14 @@ describe('streamToClient (reference §5.5)', () => {
 
   afterEach(() => {
     unexpected = [];
+    endWithDone = false;
+    hasTerminated = false;
   });
   unexpected = [];
 
   it('answers 200 text/event-stream with no cache or other special headers', async () => {
     source = function* () {
-      yield { a: 1 };
+      yield chunk('c1', 'stop');
     };
     const response = await fetch(url(), { method: 'POST', dispatcher: agent });
     await response.text();
@@ -110,37 +128,114 @@ describe('streamToClient (reference §5.5)', () => {
 
   it('writes each chunk as one compact data event and ends without [DONE]', async () => {
     source = function* () {
-      yield { id: 'c1', text: 'héllo 你好', n: null };
-      yield { id: 'c2', list: [1, 2] };
+      yield { id: 'c1', text: 'héllo 你好', n: null, choices: [{ index: 0, finish_reason: null }] };
+      yield chunk('c2', 'stop');
     };
     const response = await fetch(url(), { method: 'POST', dispatcher: agent });
     expect(await response.text()).toBe(
-      'data: {"id":"c1","text":"héllo 你好","n":null}\n\ndata: {"id":"c2","list":[1,2]}\n\n',
+      'data: {"id":"c1","text":"héllo 你好","n":null,"choices":[{"index":0,"finish_reason":null}]}\n\n' +
+        frame(chunk('c2', 'stop')),
+    );
+  });
+
+  it('ends a finished stream with data: [DONE] when asked, as OpenAI does', async () => {
+    endWithDone = true;
+    source = function* () {
+      yield chunk('c1');
+      yield chunk('c2', 'stop');
+      // OpenAI's usage chunk comes after the finish reason, with no choices.
+      yield { id: 'c3', choices: [] };
+    };
+    const response = await fetch(url(), { method: 'POST', dispatcher: agent });
+    expect(await response.text()).toBe(
+      frame(chunk('c1')) + frame(chunk('c2', 'stop')) + frame({ id: 'c3', choices: [] }) + 'data: [DONE]\n\n',
+    );
+  });
+
+  it('ends a stream that stops before any finish reason with an error event, not silently (hardening item 6)', async () => {
+    source = function* () {
+      yield chunk('c1');
+    };
+    const response = await fetch(url(), { method: 'POST', dispatcher: agent });
+    expect(await response.text()).toBe(
+      frame(chunk('c1')) +
+        errorFrame(
+          'The upstream provider ended the stream early, before its final chunk.',
+          'UpstreamProtocolError',
+        ),
+    );
+  });
+
+  it('treats a stream whose upstream sent its terminator as finished, finish reason or not', async () => {
+    endWithDone = true;
+    hasTerminated = true;
+    source = function* () {
+      yield chunk('c1');
+    };
+    const response = await fetch(url(), { method: 'POST', dispatcher: agent });
+    expect(await response.text()).toBe(frame(chunk('c1')) + 'data: [DONE]\n\n');
+  });
+
+  it('does not take a terminator with no chunk before it for a finished stream', async () => {
+    hasTerminated = true;
+    source = function* () {
+      yield* [];
+    };
+    const response = await fetch(url(), { method: 'POST', dispatcher: agent });
+    expect(await response.text()).toBe(
+      errorFrame(
+        'The upstream provider ended the stream early, before its final chunk.',
+        'UpstreamProtocolError',
+      ),
+    );
+  });
+
+  it('sends no [DONE] after an error event, even when asked', async () => {
+    endWithDone = true;
+    source = function* () {
+      yield chunk('c1');
+      throw new UpstreamTimeoutError(5);
+    };
+    const response = await fetch(url(), { method: 'POST', dispatcher: agent });
+    expect(await response.text()).toBe(
+      frame(chunk('c1')) +
+        errorFrame('The upstream provider did not respond within 5 seconds.', 'UpstreamTimeoutError'),
     );
   });
 
   it('writes a gateway error after the first byte as one last error event, then ends (reference [D2])', async () => {
     source = function* () {
-      yield { a: 1 };
+      yield chunk('c1');
       throw new UpstreamTimeoutError(5);
     };
     const response = await fetch(url(), { method: 'POST', dispatcher: agent });
     expect(await response.text()).toBe(
-      'data: {"a":1}\n\n' +
+      frame(chunk('c1')) +
         errorFrame('The upstream provider did not respond within 5 seconds.', 'UpstreamTimeoutError'),
     );
     expect(unexpected).toEqual([]);
   });
 
+  it('removes the endpoint secrets from an upstream error message in the error event (hardening item 4)', async () => {
+    source = function* () {
+      yield chunk('c1');
+      throw new UpstreamError(502, `Invalid key ${SECRET} for this model`);
+    };
+    const response = await fetch(url(), { method: 'POST', dispatcher: agent });
+    expect(await response.text()).toBe(
+      frame(chunk('c1')) + errorFrame('Invalid key [redacted] for this model', 'UpstreamError'),
+    );
+  });
+
   it('writes an unknown error as a fixed internal error event and reports it for the log', async () => {
     const boom = new TypeError('secret internals');
     source = function* () {
-      yield { a: 1 };
+      yield chunk('c1');
       throw boom;
     };
     const response = await fetch(url(), { method: 'POST', dispatcher: agent });
     expect(await response.text()).toBe(
-      'data: {"a":1}\n\n' + errorFrame('Internal Server Error', 'InternalError'),
+      frame(chunk('c1')) + errorFrame('Internal Server Error', 'InternalError'),
     );
     expect(unexpected).toEqual([boom]);
   });
@@ -153,11 +248,11 @@ describe('streamToClient (reference §5.5)', () => {
     source = async function* () {
       try {
         pulled += 1;
-        yield { a: 1 };
+        yield chunk('c1');
         await gate;
         for (;;) {
           pulled += 1;
-          yield { a: pulled };
+          yield chunk(`c${pulled}`);
         }
       } finally {
         isClosed = true;
@@ -165,7 +260,7 @@ describe('streamToClient (reference §5.5)', () => {
     };
     const response = await fetch(url(), { method: 'POST', dispatcher: agent });
     const reader = new EventReader(response);
-    expect(await reader.next()).toBe('data: {"a":1}\n\n');
+    expect(await reader.next()).toBe(frame(chunk('c1')));
     await reader.cancel();
     await socketClosed;
     release();
@@ -181,7 +276,7 @@ describe('streaming through the gateway', () => {
   let quickGateway: TestGateway;
 
   function yaml(): string {
-    return openAiChatYaml(['openai_api_key: sk-test', `openai_api_base: ${fake.url}/v1`]);
+    return openAiChatYaml(['openai_api_key: sk-test-4f7a2c91', `openai_api_base: ${fake.url}/v1`]);
   }
 
   beforeAll(async () => {
@@ -235,9 +330,9 @@ describe('streaming through the gateway', () => {
     fake.reply({ kind: 'sse-manual', stream: manual });
     const pending = startStream();
     await manual.started();
-    manual.send(sseFrame(chatChunks[1]) + sseFrame('[DONE]'));
+    manual.send(sseFrame(chatChunks[2]) + sseFrame('[DONE]'));
     const response = await pending;
-    expect(await response.text()).toBe(frame(gatewayChatChunks[1]));
+    expect(await response.text()).toBe(frame(gatewayChatChunks[2]));
     manual.end();
     await fake.nextRequest();
   });
@@ -248,10 +343,7 @@ describe('streaming through the gateway', () => {
     expect(response.status).toBe(200);
     expect(await response.text()).toBe(
       frame(gatewayChatChunks[1]) +
-        errorFrame(
-          'Could not reach the upstream provider: the connection was closed unexpectedly',
-          'UpstreamUnreachableError',
-        ),
+        errorFrame('The upstream provider closed the connection mid-stream.', 'UpstreamConnectionLostError'),
     );
     await fake.nextRequest();
   });
@@ -328,6 +420,69 @@ describe('streaming through the gateway', () => {
     expect(await response.json()).toEqual({
       error: { message: 'bad key', type: 'authentication_error', param: null, code: 'upstream_error' },
     });
+    await fake.nextRequest();
+  });
+
+  it('ends a /v1 stream with data: [DONE] after its last chunk, as OpenAI does (hardening item 7)', async () => {
+    fake.reply({ kind: 'sse', events: chatStreamFrames() });
+    const response = await startStream('/v1/chat/completions', { model: 'chat', messages: HI, stream: true });
+    expect(await response.text()).toBe(gatewayChatChunks.map(frame).join('') + 'data: [DONE]\n\n');
+    await fake.nextRequest();
+  });
+
+  it('ends a stream whose upstream sent [DONE] without any finish reason normally', async () => {
+    fake.reply({ kind: 'sse', events: [sseFrame(chatChunks[1]), sseFrame('[DONE]')] });
+    const response = await startStream();
+    expect(await response.text()).toBe(frame(gatewayChatChunks[1]));
+    await fake.nextRequest();
+  });
+
+  it('ends an upstream stream that stops without [DONE] or a finish reason with an error event', async () => {
+    fake.reply({ kind: 'sse', events: [sseFrame(chatChunks[0]), sseFrame(chatChunks[1])] });
+    const response = await startStream();
+    expect(await response.text()).toBe(
+      frame(gatewayChatChunks[0]) +
+        frame(gatewayChatChunks[1]) +
+        errorFrame(
+          'The upstream provider ended the stream early, before its final chunk.',
+          'UpstreamProtocolError',
+        ),
+    );
+    await fake.nextRequest();
+  });
+
+  it('answers a 2xx JSON body to a stream request with 502 JSON before any stream (hardening item 3)', async () => {
+    fake.reply({ kind: 'json', body: { id: 'chatcmpl-1', object: 'chat.completion' } });
+    const response = await startStream();
+    expect(response.status).toBe(502);
+    expect(await response.json()).toEqual({
+      detail:
+        'The upstream provider answered a streaming request with content type application/json instead of text/event-stream.',
+    });
+    await fake.nextRequest();
+  });
+
+  it('removes the endpoint key from an upstream error that echoes it, before a stream (hardening item 4)', async () => {
+    fake.reply({
+      kind: 'json',
+      status: 401,
+      body: { error: { message: 'Incorrect API key provided: sk-test-4f7a2c91.' } },
+    });
+    const response = await startStream();
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ detail: 'Incorrect API key provided: [redacted].' });
+    await fake.nextRequest();
+  });
+
+  it('removes the endpoint key from a unary upstream error body that echoes it (hardening item 4)', async () => {
+    fake.reply({
+      kind: 'json',
+      status: 400,
+      body: { detail: 'bad', echo: { key: 'Bearer sk-test-4f7a2c91' } },
+    });
+    const response = await startStream(undefined, { messages: HI });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ detail: { detail: 'bad', echo: { key: 'Bearer [redacted]' } } });
     await fake.nextRequest();
   });
 });

@@ -4,7 +4,8 @@ import { setLimitsRequestSchema } from '../../schemas/endpoints.js';
 import { GatewayError } from '../../errors.js';
 import type { Endpoint, EndpointTable } from '../endpoint-table.js';
 import { parseBody } from '../validation.js';
-import { methodNotAllowed, redirectTo } from './method-not-allowed.js';
+import { methodNotAllowed } from './method-not-allowed.js';
+import { redirectTo } from './redirect.js';
 
 /** Reference §4.4: MLFLOW_DEPLOYMENTS_LIST_ENDPOINTS_PAGE_SIZE. */
 export const PAGE_SIZE = 3000;

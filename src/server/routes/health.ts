@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { methodNotAllowed, redirectTo } from './method-not-allowed.js';
+import { methodNotAllowed } from './method-not-allowed.js';
+import { redirectTo } from './redirect.js';
 
 const HEALTHY = { status: 'OK' } as const;
 

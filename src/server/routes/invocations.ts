@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatewayError } from '../../errors.js';
 import type { EndpointTable } from '../endpoint-table.js';
 import { dispatch, parseInvocation } from '../invoke.js';
-import { methodNotAllowed, redirectTo } from './method-not-allowed.js';
+import { methodNotAllowed } from './method-not-allowed.js';
+import { redirectTo } from './redirect.js';
 
 interface NameParams {
   name: string;
@@ -19,7 +20,7 @@ export function registerInvocationRoutes(app: FastifyInstance, table: EndpointTa
   for (const prefix of ['/endpoints', '/gateway']) {
     const url = `${prefix}/:name/invocations`;
     app.post<{ Params: NameParams }>(url, async (request, reply) => {
-      const endpoint = table.current.endpoints.get(request.params.name);
+      const endpoint = table.acquire(reply.raw).endpoints.get(request.params.name);
       if (!endpoint) throw new GatewayError(404, 'NOT_FOUND', 'Not Found');
       const invocation = parseInvocation(endpoint.type, request.body);
       return dispatch(endpoint, invocation, request, reply);

@@ -21,7 +21,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, table: EndpointTable)
     app.post(route.url, async (request, reply) => {
       const invocation = parseInvocation(route.type, request.body);
       const name = invocation.request.model;
-      const endpoint = name === undefined ? undefined : table.current.endpoints.get(name);
+      const endpoint = name === undefined ? undefined : table.acquire(reply.raw).endpoints.get(name);
       if (!endpoint)
         throw new EndpointNotFoundError(`Route ${name ?? 'None'} not found in the configuration.`, 400);
       if (endpoint.type !== route.type) {
@@ -32,7 +32,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, table: EndpointTable)
         );
       }
       delete invocation.request.model;
-      return dispatch(endpoint, invocation, request, reply);
+      return dispatch(endpoint, invocation, request, reply, { endStreamWithDone: true });
     });
     methodNotAllowed(app, route.url, 'POST');
   }

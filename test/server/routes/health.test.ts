@@ -1,4 +1,8 @@
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config/load.js';
+import { ProviderRegistry } from '../../../src/providers/registry.js';
+import { createGateway } from '../../../src/server/start.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 
 let gateway: TestGateway;
@@ -54,5 +58,58 @@ describe('fixed routes (reference §4.2–4.3)', () => {
     const response = await fetch(`${gateway.url}/health`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'OK' });
+  });
+});
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe('request ids', () => {
+  it('echoes a short, plain x-request-id', async () => {
+    const id = 'trace-01.A_b:c';
+    const response = await gateway.app.inject({ url: '/health', headers: { 'x-request-id': id } });
+    expect(response.headers['x-request-id']).toBe(id);
+  });
+
+  it('accepts an id of 128 characters', async () => {
+    const id = 'a'.repeat(128);
+    const response = await gateway.app.inject({ url: '/health', headers: { 'x-request-id': id } });
+    expect(response.headers['x-request-id']).toBe(id);
+  });
+
+  it.each([
+    ['longer than 128 characters', 'a'.repeat(129)],
+    ['with a space', 'a b'],
+    ['with JSON in it', '{"level":60}'],
+    ['with a slash', 'a/b'],
+    ['empty', ''],
+  ])('replaces an id %s with a generated UUID', async (_case, id) => {
+    const response = await gateway.app.inject({ url: '/health', headers: { 'x-request-id': id } });
+    expect(response.headers['x-request-id']).toMatch(UUID);
+  });
+
+  it('generates a different UUID for each request without an id', async () => {
+    const first = await gateway.app.inject('/health');
+    const second = await gateway.app.inject('/health');
+    expect(first.headers['x-request-id']).toMatch(UUID);
+    expect(second.headers['x-request-id']).toMatch(UUID);
+    expect(first.headers['x-request-id']).not.toBe(second.headers['x-request-id']);
+  });
+
+  it('logs the generated id, never a refused header value', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const config = parseConfig('endpoints: []\n', new ProviderRegistry());
+    const logged = await createGateway(config, { logger: { level: 'info', stream } });
+    const response = await logged.app.inject({ url: '/health', headers: { 'x-request-id': 'forged id' } });
+    await logged.app.close();
+    const id = response.headers['x-request-id'];
+    expect(id).toMatch(UUID);
+    expect(lines.filter((line) => line.msg === 'request completed').map((line) => line.reqId)).toEqual([id]);
+    expect(JSON.stringify(lines)).not.toContain('forged id');
   });
 });

@@ -9,6 +9,7 @@ import type { ChatRequest, ChatResponse } from '../../../src/schemas/chat.js';
 import { createGateway, type Gateway } from '../../../src/server/start.js';
 import { FakeUpstream } from '../../fakes/fake-upstream.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
+import { BODY_LIMIT_BYTES, MAX_JSON_DEPTH } from '../../../src/server/json-body.js';
 import { JSON_HEADERS, injectPost } from '../../helpers/http.js';
 import { openAiChatYaml } from '../../helpers/openai-endpoint.js';
 
@@ -168,7 +169,13 @@ describe('POST /endpoints/{name}/invocations: errors', () => {
     ['n 0', { n: 0 }, 'greater_than_equal', 'n'],
     ['stop as a string', { stop: 'END' }, 'list_type', 'stop'],
     ['max_tokens 0', { max_tokens: 0 }, 'greater_than_equal', 'max_tokens'],
-    ['stream as a string', { stream: 'yes' }, 'bool_type', 'stream'],
+    ['stream as a list', { stream: [] }, 'bool_type', 'stream'],
+    ['stream as a word pydantic does not know', { stream: 'maybe' }, 'bool_parsing', 'stream'],
+    ['n above 128', { n: 1e9 }, 'less_than_equal', 'n'],
+    ['n with a fraction', { n: 1.5 }, 'int_from_float', 'n'],
+    ['n as a non-integer string', { n: '1.5' }, 'int_parsing', 'n'],
+    ['temperature as a word', { temperature: 'warm' }, 'float_parsing', 'temperature'],
+    ['temperature as a list', { temperature: [1] }, 'float_type', 'temperature'],
   ])('answers %s with 422 naming the field (items 49–50)', async (_case, extra, type, field) => {
     const response = await post('/endpoints/chat/invocations', { messages: HI, ...extra });
     expect(response.statusCode).toBe(422);
@@ -249,6 +256,149 @@ describe('POST /endpoints/{name}/invocations: errors', () => {
     const response = await post('/endpoints/embeddings/invocations', { input: 'x', model: 'x' });
     expect(response.statusCode).toBe(422);
     expect(response.json()).toEqual({ detail: MODEL_NOT_PERMITTED });
+  });
+});
+
+describe('POST /endpoints/{name}/invocations: request bounds', () => {
+  /** A completions body of exactly `bytes` bytes. */
+  function completionsBody(bytes: number): string {
+    const shell = '{"prompt":""}';
+    return `{"prompt":"${'x'.repeat(bytes - shell.length)}"}`;
+  }
+
+  it('accepts a body of exactly BODY_LIMIT_BYTES', async () => {
+    const response = await post('/endpoints/completions/invocations', completionsBody(BODY_LIMIT_BYTES));
+    expect(response.statusCode).toBe(200);
+    expect(response.json().usage).toEqual({ prompt_tokens: 1, completion_tokens: 7, total_tokens: 8 });
+  });
+
+  it('answers a body one byte over the limit with 413 naming the limit', async () => {
+    const response = await post('/endpoints/completions/invocations', completionsBody(BODY_LIMIT_BYTES + 1));
+    expect(response.statusCode).toBe(413);
+    expect(response.json()).toEqual({
+      detail: `Request body is too large: the gateway accepts at most ${BODY_LIMIT_BYTES} bytes.`,
+    });
+  });
+
+  const deep = `{"messages":[{"role":"user","content":"x"}],"stop":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+  const tooDeepAt = '{"messages":[{"role":"user","content":"x"}],"stop":'.length + MAX_JSON_DEPTH - 1;
+
+  it.each([
+    ['a body nested 20,000 levels deep', deep],
+    ['the same body cut off mid-way', deep.slice(0, 30_000)],
+  ])('answers %s with 422 json_invalid at the bracket past the limit', async (_case, body) => {
+    const response = await post('/endpoints/chat/invocations', body);
+    expect(response.statusCode).toBe(422);
+    expect(response.json()).toEqual({
+      detail: [
+        {
+          type: 'json_invalid',
+          loc: ['body', tooDeepAt],
+          msg: 'JSON decode error',
+          input: {},
+          ctx: { error: `nesting deeper than ${MAX_JSON_DEPTH} levels of arrays and objects` },
+        },
+      ],
+    });
+  });
+
+  it('answers n = 1e9 with 422 less_than_equal naming n', async () => {
+    const response = await post('/endpoints/chat/invocations', { messages: HI, n: 1e9 });
+    expect(response.statusCode).toBe(422);
+    expect(response.json()).toEqual({
+      detail: [
+        {
+          type: 'less_than_equal',
+          loc: ['body', 'n'],
+          msg: 'Input should be less than or equal to 128',
+          input: 1e9,
+          ctx: { le: 128 },
+        },
+      ],
+    });
+  });
+
+  it('answers 2049 embeddings inputs with 422 too_long at input', async () => {
+    const response = await post('/endpoints/embeddings/invocations', { input: Array(2049).fill('x') });
+    expect(response.statusCode).toBe(422);
+    expect(issuesOf(response.body)).toEqual([{ type: 'too_long', loc: ['body', 'input'] }]);
+  });
+
+  it('answers a huge number with a 422 naming the field, not a 500', async () => {
+    const response = await post(
+      '/endpoints/chat/invocations',
+      '{"messages":[{"role":"user","content":"x"}],"max_tokens":1e999}',
+    );
+    expect(response.statusCode).toBe(422);
+    expect(issuesOf(response.body)).toEqual([{ type: 'finite_number', loc: ['body', 'max_tokens'] }]);
+  });
+
+  it('reads invalid UTF-8 as replacement characters', async () => {
+    const payload = Buffer.concat([
+      Buffer.from('{"prompt":"a'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}'),
+    ]);
+    const response = await gateway.app.inject({
+      method: 'POST',
+      url: '/endpoints/completions/invocations',
+      headers: JSON_HEADERS,
+      payload,
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json().choices[0].text).toBe('This is a mock completion of: a\ufffd\ufffd');
+  });
+});
+
+describe('POST /endpoints/{name}/invocations: pydantic lax coercions (reference §5.1)', () => {
+  it('accepts temperature, n and stream as strings, as MLflow does', async () => {
+    const response = await post('/endpoints/chat/invocations', {
+      messages: HI,
+      temperature: '0.3',
+      n: '2',
+      stream: 'true',
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+  });
+
+  it('answers n as a string with that many choices', async () => {
+    const response = await post('/endpoints/completions/invocations', {
+      prompt: 'hi',
+      n: '2',
+      temperature: '0.3',
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json().choices).toEqual([
+      { index: 0, text: 'This is a mock completion of: hi', finish_reason: 'stop' },
+      { index: 1, text: 'This is a mock completion of: hi', finish_reason: 'stop' },
+    ]);
+  });
+
+  it('answers an unknown content part type with union_tag_invalid naming the allowed tags', async () => {
+    const response = await post('/endpoints/chat/invocations', {
+      messages: [{ role: 'user', content: [{ type: 'video' }] }],
+    });
+    expect(response.statusCode).toBe(422);
+    expect(response.json()).toEqual({
+      detail: [
+        {
+          type: 'union_tag_invalid',
+          loc: ['body', 'messages', 0, 'content', 0],
+          msg: "Input tag 'video' found using 'type' does not match any of the expected tags: 'text', 'image_url', 'input_audio'",
+          input: { type: 'video' },
+          ctx: { discriminator: "'type'", tag: 'video', expected_tags: "'text', 'image_url', 'input_audio'" },
+        },
+      ],
+    });
+  });
+
+  it('answers an embeddings body without input with 422 missing at input', async () => {
+    const response = await post('/endpoints/embeddings/invocations', {});
+    expect(response.statusCode).toBe(422);
+    expect(response.json()).toEqual({
+      detail: [{ type: 'missing', loc: ['body', 'input'], msg: 'Field required', input: {} }],
+    });
   });
 });
 

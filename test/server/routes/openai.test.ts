@@ -181,4 +181,43 @@ describe('OpenAI-compatible routes: model names the endpoint (reference §4.8)',
     const response = await post('/v1/embeddings', { model: 'embeddings', input: ['a'] });
     expect(response.statusCode).toBe(200);
   });
+
+  it('answers n = 1e9 with 422 naming n in param', async () => {
+    const response = await post('/v1/chat/completions', { model: 'chat', messages: HI, n: 1e9 });
+    expect(response.statusCode).toBe(422);
+    expect(response.json()).toEqual(
+      openAiError(
+        'n: Input should be less than or equal to 128',
+        'invalid_request_error',
+        'n',
+        'request_validation',
+      ),
+    );
+  });
+
+  it('answers max_tokens above the mock model’s limit with 400 naming max_tokens', async () => {
+    const response = await post('/v1/completions', { model: 'completions', prompt: 'hi', max_tokens: 1e9 });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual(
+      openAiError(
+        'max_tokens is too large: 1000000000. The mock model supports at most 16384 completion tokens.',
+        'invalid_request_error',
+        'max_tokens',
+        'invalid_request',
+      ),
+    );
+  });
+
+  it('accepts stream and n as strings, as MLflow does', async () => {
+    const response = await post('/v1/completions', {
+      model: 'completions',
+      prompt: 'hi',
+      n: '1',
+      stream: 'false',
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json().choices).toEqual([
+      { index: 0, text: 'This is a mock completion of: hi', finish_reason: 'stop' },
+    ]);
+  });
 });
