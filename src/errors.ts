@@ -29,6 +29,8 @@ export type GatewayErrorCode =
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_UNREACHABLE'
   | 'UPSTREAM_PROTOCOL'
+  | 'UPSTREAM_CONNECTION_LOST'
+  | 'CLIENT_CLOSED_REQUEST'
   | 'INTERNAL';
 
 /**
@@ -165,6 +167,25 @@ export class UpstreamUnreachableError extends GatewayError {
 export class UpstreamProtocolError extends GatewayError {
   constructor(detail: string, cause?: unknown) {
     super(502, 'UPSTREAM_PROTOCOL', detail, { cause });
+  }
+}
+
+/** 502: the upstream dropped the connection after it had started answering. */
+export class UpstreamConnectionLostError extends GatewayError {
+  constructor(detail: string, cause?: unknown) {
+    super(502, 'UPSTREAM_CONNECTION_LOST', detail, { cause });
+  }
+}
+
+/**
+ * The client went away before its answer was ready, so the gateway cancelled the upstream
+ * call. Nobody reads the response; 499 (nginx's convention) keeps it out of the 5xx counts.
+ */
+export class ClientClosedRequestError extends GatewayError {
+  constructor(cause?: unknown) {
+    super(499, 'CLIENT_CLOSED_REQUEST', 'The client closed the request before the response was ready.', {
+      cause,
+    });
   }
 }
 

@@ -4,9 +4,11 @@ import { chatRequestSchema, type ChatRequest } from '../schemas/chat.js';
 import { completionsRequestSchema, type CompletionsRequest } from '../schemas/completions.js';
 import { embeddingsRequestSchema, type EmbeddingsRequest } from '../schemas/embeddings.js';
 import type { EndpointType } from '../schemas/endpoint-type.js';
+import { hasStreamTerminated } from '../upstream/request.js';
 import type { Endpoint } from './endpoint-table.js';
 import { enforceRateLimit } from './rate-limit.js';
-import { streamToClient } from './sse.js';
+import { scrubberFor, scrubError, type Scrub } from './scrub-secrets.js';
+import { streamToClient, type StreamOptions } from './sse.js';
 import { parseBody } from './validation.js';
 
 /** A validated invocation body, tagged with its endpoint type. */
@@ -37,34 +39,71 @@ function clientSignal(reply: FastifyReply): AbortSignal {
   return controller.signal;
 }
 
+export interface DispatchOptions {
+  /** End a finished stream with `data: [DONE]`, as OpenAI does (the /v1 routes). */
+  endStreamWithDone?: boolean;
+}
+
 /**
  * Calls the endpoint's adapter: one JSON response, or an SSE stream when a chat or
  * completions request asks for one. Returns the body to send, or the reply once streamed.
+ * Whatever error leaves here has had the endpoint's secrets removed.
  */
 export async function dispatch(
   endpoint: Endpoint,
   invocation: Invocation,
   request: FastifyRequest,
   reply: FastifyReply,
+  options: DispatchOptions = {},
 ): Promise<unknown> {
   // Every route validates the body before calling here, so invalid bodies are never counted.
   if (endpoint.limit) await enforceRateLimit(endpoint.limit, request, reply);
+  const scrub = scrubberFor(endpoint);
+  try {
+    return await invoke(endpoint, invocation, request, reply, (signal) =>
+      streamOptions(request, signal, scrub, options),
+    );
+  } catch (error) {
+    throw scrubError(error, scrub);
+  }
+}
+
+function streamOptions(
+  request: FastifyRequest,
+  signal: AbortSignal,
+  scrub: Scrub,
+  options: DispatchOptions,
+): StreamOptions {
+  return {
+    scrub,
+    endWithDone: options.endStreamWithDone === true,
+    hasUpstreamTerminated: () => hasStreamTerminated(signal),
+    onUnexpected: (error) => {
+      request.log.error({ err: scrubError(error, scrub) }, 'stream failed');
+    },
+  };
+}
+
+async function invoke(
+  endpoint: Endpoint,
+  invocation: Invocation,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  forStream: (signal: AbortSignal) => StreamOptions,
+): Promise<unknown> {
   const context: CallContext = { signal: clientSignal(reply), log: request.log };
   const adapter = endpoint.adapter;
-  const onUnexpected = (error: unknown): void => {
-    request.log.error({ err: error }, 'stream failed');
-  };
   switch (invocation.type) {
     case 'llm/v1/chat': {
       if (invocation.request.stream !== true) return adapter.chat(invocation.request, context);
       const chunks = await adapter.chatStream(invocation.request, context);
-      await streamToClient(reply, chunks, onUnexpected);
+      await streamToClient(reply, chunks, forStream(context.signal));
       return reply;
     }
     case 'llm/v1/completions': {
       if (invocation.request.stream !== true) return adapter.completions(invocation.request, context);
       const chunks = await adapter.completionsStream(invocation.request, context);
-      await streamToClient(reply, chunks, onUnexpected);
+      await streamToClient(reply, chunks, forStream(context.signal));
       return reply;
     }
     case 'llm/v1/embeddings':

@@ -1,10 +1,14 @@
 import type { Dispatcher } from 'undici';
-import { UpstreamProtocolError } from '../errors.js';
+import { UpstreamProtocolError, UpstreamTimeoutError } from '../errors.js';
 import {
+  MAX_RESPONSE_BYTES_ENV,
   mapTransportError,
+  notAnEventStream,
+  responseTooLarge,
   unsupportedContentType,
-  upstreamStatusError,
-  upstreamStreamStatusError,
+  upstreamErrorResponse,
+  type TransportLimits,
+  type TransportPhase,
 } from './errors.js';
 import type { PoolSet } from './pool.js';
 import { readSseData } from './sse.js';
@@ -12,6 +16,8 @@ import { readSseData } from './sse.js';
 /** Reference §6.6: MLFLOW_GATEWAY_ROUTE_TIMEOUT_SECONDS defaults to 300. */
 export const DEFAULT_TIMEOUT_SECONDS = 300;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** The largest unary upstream body, and the largest single event of a stream. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 /** undici counts the bytes already read against a dump's limit, so leave room for long streams. */
 const STREAM_DUMP_LIMIT_BYTES = 16 * 1024 * 1024;
 
@@ -27,12 +33,39 @@ export interface UpstreamTarget {
 export type UpstreamHeaders = Readonly<Record<string, string>>;
 
 export interface UpstreamOptions {
-  /** Time to the response headers, and the longest gap between body chunks. */
+  /**
+   * A unary call's whole time (headers and full body); for a stream, the wait for the
+   * response and for each chunk after it [D6].
+   */
   timeoutSeconds: number;
+  /** Defaults to LLMGW_MAX_UPSTREAM_RESPONSE_BYTES, else DEFAULT_MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
+}
+
+/** Reads the size cap from the environment once, when the Upstream is built. */
+export function maxResponseBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[MAX_RESPONSE_BYTES_ENV];
+  if (raw === undefined || raw === '') return DEFAULT_MAX_RESPONSE_BYTES;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new Error(`${MAX_RESPONSE_BYTES_ENV} must be a positive whole number of bytes, got '${raw}'.`);
+  }
+  return value;
 }
 
 /** A stream whose upstream answered 2xx: the data of each SSE event, as it arrives. */
 export type SseDataStream = AsyncIterable<string>;
+
+/**
+ * Stream calls whose upstream sent its `[DONE]` terminator, by the signal the adapter passed
+ * (the request's own). Adapters only hand on mapped chunks, so this is how the server learns
+ * that a stream without a finish reason still ended where the upstream meant it to.
+ */
+const terminatedStreams = new WeakSet<AbortSignal>();
+
+export function hasStreamTerminated(signal: AbortSignal): boolean {
+  return terminatedStreams.has(signal);
+}
 
 /** The JSON headers every adapter sends, merged with its own; built once per config load. */
 export function jsonHeaders(headers: Record<string, string>): UpstreamHeaders {
@@ -41,18 +74,22 @@ export function jsonHeaders(headers: Record<string, string>): UpstreamHeaders {
 
 /**
  * The one way adapters reach an upstream: POST a JSON body and get back parsed JSON or an SSE
- * data stream, with timeouts on every call, the caller's AbortSignal, and every body consumed
- * or dumped so the pooled connection comes back.
+ * data stream, with timeouts and a size cap on every call, the caller's AbortSignal, and
+ * every body consumed or dumped so the pooled connection comes back.
  */
 export class Upstream {
   readonly #pools: PoolSet;
   readonly #timeoutMs: number;
+  readonly #limits: TransportLimits;
   readonly timeoutSeconds: number;
+  readonly maxResponseBytes: number;
 
   constructor(pools: PoolSet, options: UpstreamOptions) {
     this.#pools = pools;
     this.timeoutSeconds = options.timeoutSeconds;
     this.#timeoutMs = options.timeoutSeconds * 1000;
+    this.maxResponseBytes = options.maxResponseBytes ?? maxResponseBytesFromEnv();
+    this.#limits = { timeoutSeconds: this.timeoutSeconds, maxResponseBytes: this.maxResponseBytes };
   }
 
   /** Resolves a URL to its pool; call it from adapter constructors, never per request. */
@@ -66,32 +103,42 @@ export class Upstream {
     });
   }
 
+  /**
+   * One JSON call. undici's own timeouts only bound the gaps between bytes, so a deadline
+   * also bounds the whole call: an upstream that trickles its body is cut too.
+   */
   async postJson(
     target: UpstreamTarget,
     headers: UpstreamHeaders,
     body: unknown,
     signal: AbortSignal,
   ): Promise<unknown> {
+    const controller = new AbortController();
+    const forwardAbort = (): void => {
+      controller.abort(signal.reason);
+    };
+    if (signal.aborted) forwardAbort();
+    else signal.addEventListener('abort', forwardAbort, { once: true });
+    const deadline = setTimeout(() => {
+      controller.abort(new UpstreamTimeoutError(this.timeoutSeconds));
+    }, this.#timeoutMs);
+    let phase: TransportPhase = 'request';
     try {
-      const response = await this.#post(target, headers, body, signal);
-      const contentType = headerValue(response.headers, 'content-type');
-      const isJson = contentType?.includes('application/json') === true;
-      if (!isJson && contentType?.includes('text/plain') !== true) {
-        await response.body.dump();
-        throw unsupportedContentType(contentType);
-      }
-      const text = await response.body.text();
-      const parsed = isJson ? parseJson(text) : { message: text };
-      if (response.statusCode >= 400) throw upstreamStatusError(response.statusCode, parsed);
-      return parsed;
+      const response = await this.#post(target, headers, body, controller.signal);
+      phase = 'response';
+      return await this.#readJson(response);
     } catch (error) {
-      throw mapTransportError(error, this.timeoutSeconds);
+      throw mapTransportError(error, this.#limits, phase);
+    } finally {
+      clearTimeout(deadline);
+      signal.removeEventListener('abort', forwardAbort);
     }
   }
 
   /**
-   * Resolves once the upstream answered 2xx, so that a failure before the stream starts is
-   * an ordinary error response [D1]; rejects with the mapped error otherwise.
+   * Resolves once the upstream answered 2xx with an event stream, so that a failure before
+   * the stream starts is an ordinary error response [D1]; rejects with the mapped error
+   * otherwise.
    */
   async postStream(
     target: UpstreamTarget,
@@ -99,26 +146,68 @@ export class Upstream {
     body: unknown,
     signal: AbortSignal,
   ): Promise<SseDataStream> {
-    let response: Dispatcher.ResponseData;
+    let phase: TransportPhase = 'request';
     try {
-      response = await this.#post(target, headers, body, signal);
+      const response = await this.#post(target, headers, body, signal);
+      phase = 'response';
+      const contentType = headerValue(response.headers, 'content-type');
       if (response.statusCode >= 400) {
-        const text = await response.body.text();
-        throw upstreamStreamStatusError(response.statusCode, tryParseJson(text));
+        const text = await this.#readText(response);
+        throw upstreamErrorResponse(response.statusCode, contentType, text, true);
       }
+      if (contentType?.includes('text/event-stream') !== true) {
+        await dumpQuietly(response.body);
+        throw notAnEventStream(contentType);
+      }
+      return this.#events(response.body, signal);
     } catch (error) {
-      throw mapTransportError(error, this.timeoutSeconds);
+      throw mapTransportError(error, this.#limits, phase);
     }
-    return this.#events(response.body);
   }
 
-  async *#events(body: Dispatcher.ResponseData['body']): AsyncGenerator<string, void, undefined> {
+  async #readJson(response: Dispatcher.ResponseData): Promise<unknown> {
+    const contentType = headerValue(response.headers, 'content-type');
+    const isJson = contentType?.includes('application/json') === true;
+    if (response.statusCode < 400 && !isJson && contentType?.includes('text/plain') !== true) {
+      await dumpQuietly(response.body);
+      throw unsupportedContentType(contentType);
+    }
+    const text = await this.#readText(response);
+    if (response.statusCode >= 400) {
+      throw upstreamErrorResponse(response.statusCode, contentType, text, false);
+    }
+    return isJson ? parseJson(text) : { message: text };
+  }
+
+  /** The body as text, counted as it arrives: a body over the cap is cut, not buffered. */
+  async #readText(response: Dispatcher.ResponseData): Promise<string> {
+    const max = this.maxResponseBytes;
+    const declared = Number(headerValue(response.headers, 'content-length'));
+    if (declared > max) {
+      response.body.destroy();
+      throw responseTooLarge(max);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      // Leaving the loop destroys the body, which closes its connection.
+      if (size > max) throw responseTooLarge(max);
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks, size).toString('utf8');
+  }
+
+  async *#events(
+    body: Dispatcher.ResponseData['body'],
+    signal: AbortSignal,
+  ): AsyncGenerator<string, void, undefined> {
     let isComplete = false;
     try {
-      yield* readSseData(body);
+      if (yield* readSseData(body, this.maxResponseBytes)) terminatedStreams.add(signal);
       isComplete = true;
     } catch (error) {
-      throw mapTransportError(error, this.timeoutSeconds);
+      throw mapTransportError(error, this.#limits, 'stream');
     } finally {
       // After [DONE] the rest of the body (usually just its end) is dumped in the background,
       // so the keep-alive connection returns to the pool; a stream left early is cut instead.
@@ -165,12 +254,12 @@ function parseJson(text: string): unknown {
   }
 }
 
-function tryParseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
+/**
+ * A body we will not read: undici dumps a small one so its connection is reused and closes
+ * the connection of a large one. Its own failure changes nothing about the answer.
+ */
+async function dumpQuietly(body: Dispatcher.ResponseData['body']): Promise<void> {
+  await body.dump().catch(ignore);
 }
 
 function ignore(): void {

@@ -1,17 +1,33 @@
 import type { Readable } from 'node:stream';
 import { createParser } from 'eventsource-parser';
+import { streamEventTooLarge } from './errors.js';
 
 /**
  * Upstream SSE bytes → the `data` of each event, as the bytes arrive. eventsource-parser does
  * the line splitting; comments and `event:`/`id:`/`retry:` lines never reach us [D8]. A
- * `[DONE]` sentinel ends the stream, and a last event without a trailing blank line is still
- * delivered (reference §9.6.6).
+ * `[DONE]` sentinel ends the stream (the generator returns true), and a last event without a trailing blank line is still
+ * delivered (reference §9.6.6). One event may not exceed `maxEventBytes` (counted in
+ * characters, while it is buffered and once it is whole); the stream as a whole is not capped.
  */
-export async function* readSseData(body: Readable): AsyncGenerator<string, void, undefined> {
+export async function* readSseData(
+  body: Readable,
+  maxEventBytes: number,
+): AsyncGenerator<string, boolean, undefined> {
   const pending: string[] = [];
+  // An object, because the parser's callbacks set it where the compiler cannot see.
+  const overflow = { isTooLarge: false };
   const parser = createParser({
+    maxBufferSize: maxEventBytes,
     onEvent(event) {
-      pending.push(event.data);
+      // The buffer limit only sees what waits across feeds; an event that came whole in one
+      // network read is measured here.
+      if (overflow.isTooLarge) return;
+      if (event.data.length > maxEventBytes) overflow.isTooLarge = true;
+      else pending.push(event.data);
+    },
+    onError(error) {
+      // Unknown fields and bad `retry:` values are skipped like comments [D8].
+      if (error.type === 'max-buffer-size-exceeded') overflow.isTooLarge = true;
     },
   });
   // undici's body ignores setEncoding, so bytes are decoded here; `stream: true` keeps a
@@ -23,13 +39,16 @@ export async function* readSseData(body: Readable): AsyncGenerator<string, void,
   for await (const chunk of chunks) {
     parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
     for (const data of pending.splice(0)) {
-      if (data === '[DONE]') return;
+      if (data === '[DONE]') return true;
       yield data;
     }
+    if (overflow.isTooLarge) throw streamEventTooLarge(maxEventBytes);
   }
   parser.feed(`${decoder.decode()}\n\n`);
   for (const data of pending.splice(0)) {
-    if (data === '[DONE]') return;
+    if (data === '[DONE]') return true;
     yield data;
   }
+  if (overflow.isTooLarge) throw streamEventTooLarge(maxEventBytes);
+  return false;
 }

@@ -192,8 +192,8 @@ describe('the official openai SDK against /v1 (reference §4.8)', () => {
     expect(chunks).toEqual([gatewayChatChunks[1]]);
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect(error).toMatchObject({
-      message: 'Could not reach the upstream provider: the connection was closed unexpectedly',
-      type: 'UpstreamUnreachableError',
+      message: 'The upstream provider closed the connection mid-stream.',
+      type: 'UpstreamConnectionLostError',
     });
   });
 });

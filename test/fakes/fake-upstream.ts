@@ -23,8 +23,12 @@ export type FakeReply =
   | { kind: 'hang' }
   /** Sends the SSE frames, then destroys the socket without ending the response. */
   | { kind: 'sse-then-drop'; events: string[] }
-  /** Raw bytes written exactly as given (e.g. AWS event-stream frames). */
-  | { kind: 'bytes'; status?: number; contentType: string; chunks: Uint8Array[] };
+  /** Raw bytes written exactly as given (e.g. AWS event-stream frames); `drop` cuts the socket instead of ending. */
+  | { kind: 'bytes'; status?: number; contentType: string; chunks: Uint8Array[]; ending?: 'end' | 'drop' }
+  /** Headers, then `chunk` every `intervalMs` until the request closes: an upstream that trickles. */
+  | { kind: 'trickle'; status?: number; contentType: string; chunk: string; intervalMs: number }
+  /** Bytes written straight to the socket, not HTTP framed by node (garbage, bad headers), then the socket ends. */
+  | { kind: 'raw'; data: string };
 
 /** Lets a test write SSE frames at the moment it chooses. */
 export class ManualStream {
@@ -203,7 +207,22 @@ export class FakeUpstream {
       case 'bytes':
         response.writeHead(reply.status ?? 200, { 'content-type': reply.contentType });
         for (const chunk of reply.chunks) response.write(chunk);
-        response.end();
+        if (reply.ending === 'drop') setImmediate(() => response.socket?.destroy());
+        else response.end();
+        return;
+      case 'trickle': {
+        response.writeHead(reply.status ?? 200, { 'content-type': reply.contentType });
+        response.flushHeaders();
+        const timer = setInterval(() => {
+          response.write(reply.chunk);
+        }, reply.intervalMs);
+        response.once('close', () => {
+          clearInterval(timer);
+        });
+        return;
+      }
+      case 'raw':
+        response.socket?.end(reply.data);
         return;
     }
   }

@@ -1,10 +1,17 @@
 import { errors as undiciErrors } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { GatewayError, UpstreamProtocolError, UpstreamTimeoutError } from '../../src/errors.js';
+import {
+  ClientClosedRequestError,
+  GatewayError,
+  UpstreamProtocolError,
+  UpstreamTimeoutError,
+} from '../../src/errors.js';
 import {
   mapTransportError,
+  notAnEventStream,
   reasonPhrase,
   unsupportedContentType,
+  upstreamErrorResponse,
   upstreamStatusError,
   upstreamStreamStatusError,
 } from '../../src/upstream/errors.js';
@@ -72,31 +79,198 @@ describe('unsupportedContentType', () => {
   });
 });
 
-describe('mapTransportError (reference [D6])', () => {
+const LIMITS = { timeoutSeconds: 7, maxResponseBytes: 1024 };
+
+describe('upstreamErrorResponse (hardening item 8: the upstream status is kept)', () => {
+  it.each([
+    ['an empty body', 503, 'application/json', '', false, 'Service Unavailable'],
+    ['a blank body', 500, undefined, ' \n', false, 'Internal Server Error'],
+    ['JSON that does not parse', 500, 'application/json', '{"error":', false, '{"error":'],
+    ['an HTML page', 502, 'text/html', '<html>bad gateway</html>', false, '<html>bad gateway</html>'],
+    ['text without a content type', 418, undefined, 'teapot', false, 'teapot'],
+    [
+      'a JSON error without a JSON content type',
+      401,
+      'text/html',
+      '{"error":{"message":"bad key"}}',
+      false,
+      'bad key',
+    ],
+    ['a JSON error object', 401, 'application/json', '{"error":{"message":"bad key"}}', false, 'bad key'],
+    ['text/plain', 503, 'text/plain', 'down', false, { message: 'down' }],
+    ['text/plain before a stream', 503, 'text/plain', 'down', true, 'down'],
+    ['an HTML page before a stream', 503, 'text/html', '<html></html>', true, '<html></html>'],
+    ['JSON without error before a stream', 400, 'application/json', '{"foo":1}', true, 'Bad Request'],
+    ['an empty body before a stream', 429, 'application/json', '', true, 'Too Many Requests'],
+  ])(
+    'maps %s to the upstream status with detail %j',
+    (_name, status, contentType, text, forStream, detail) => {
+      expect(summary(upstreamErrorResponse(status, contentType, text, forStream))).toEqual({
+        name: 'UpstreamError',
+        status,
+        detail,
+      });
+    },
+  );
+
+  it('shortens a long text body to its first 2000 characters', () => {
+    const detail = summary(upstreamErrorResponse(500, 'text/html', 'x'.repeat(5000), false)).detail;
+    expect(detail).toBe(`${'x'.repeat(2000)}…`);
+  });
+});
+
+describe('notAnEventStream', () => {
+  it('is a 502 naming the content type received', () => {
+    expect(summary(notAnEventStream('application/json'))).toEqual({
+      name: 'UpstreamProtocolError',
+      status: 502,
+      detail:
+        'The upstream provider answered a streaming request with content type application/json instead of text/event-stream.',
+    });
+  });
+});
+
+describe('mapTransportError (reference [D6], hardening item 5)', () => {
   it.each([
     ['a headers timeout', new undiciErrors.HeadersTimeoutError()],
     ['a body timeout', new undiciErrors.BodyTimeoutError()],
   ])('maps %s to 504 naming the configured seconds', (_name, error) => {
-    expect(summary(mapTransportError(error, 7))).toEqual({
+    expect(summary(mapTransportError(error, LIMITS))).toEqual({
       name: 'UpstreamTimeoutError',
       status: 504,
       detail: 'The upstream provider did not respond within 7 seconds.',
     });
   });
 
-  it('maps a connect timeout to 502', () => {
-    expect(summary(mapTransportError(new undiciErrors.ConnectTimeoutError(), 7))).toEqual({
-      name: 'UpstreamUnreachableError',
+  const unreachable = 'Could not reach the upstream provider: ';
+  it.each([
+    [
+      'ConnectTimeoutError',
+      new undiciErrors.ConnectTimeoutError(),
+      'UpstreamUnreachableError',
+      `${unreachable}connection timed out`,
+    ],
+    [
+      'SocketError',
+      new undiciErrors.SocketError('other side closed'),
+      'UpstreamUnreachableError',
+      `${unreachable}the connection was closed before the upstream answered (other side closed)`,
+    ],
+    [
+      'InformationalError',
+      new undiciErrors.InformationalError('reset'),
+      'UpstreamUnreachableError',
+      `${unreachable}the connection failed (reset)`,
+    ],
+    [
+      'ClientDestroyedError',
+      new undiciErrors.ClientDestroyedError(),
+      'UpstreamUnreachableError',
+      `${unreachable}the connection pool was closed by a reload or shutdown`,
+    ],
+    [
+      'ClientClosedError',
+      new undiciErrors.ClientClosedError(),
+      'UpstreamUnreachableError',
+      `${unreachable}the connection pool was closed by a reload or shutdown`,
+    ],
+    [
+      'ResponseExceededMaxSizeError',
+      new undiciErrors.ResponseExceededMaxSizeError(),
+      'UpstreamProtocolError',
+      'The upstream response is larger than the limit of 1024 bytes (LLMGW_MAX_UPSTREAM_RESPONSE_BYTES).',
+    ],
+    [
+      'HeadersOverflowError',
+      new undiciErrors.HeadersOverflowError(),
+      'UpstreamProtocolError',
+      'The upstream provider sent response headers larger than the gateway accepts.',
+    ],
+    [
+      'ResponseContentLengthMismatchError',
+      new undiciErrors.ResponseContentLengthMismatchError(),
+      'UpstreamProtocolError',
+      'The upstream provider sent a body whose length does not match its Content-Length header.',
+    ],
+    [
+      'RequestContentLengthMismatchError',
+      new undiciErrors.RequestContentLengthMismatchError(),
+      'UpstreamProtocolError',
+      'The request to the upstream provider did not match its own Content-Length header.',
+    ],
+    [
+      'InvalidReturnValueError',
+      new undiciErrors.InvalidReturnValueError(),
+      'UpstreamProtocolError',
+      'The HTTP client failed while handling the upstream response.',
+    ],
+    [
+      'NotSupportedError',
+      new undiciErrors.NotSupportedError('expect header not supported'),
+      'UpstreamProtocolError',
+      'The upstream exchange needs an HTTP feature the gateway does not support: expect header not supported',
+    ],
+    [
+      'InvalidArgumentError',
+      new undiciErrors.InvalidArgumentError('invalid authorization header'),
+      'UpstreamProtocolError',
+      'The request to the upstream provider could not be sent: invalid authorization header',
+    ],
+    [
+      'HTTPParserError',
+      new undiciErrors.HTTPParserError('Response does not match the HTTP/1.1 protocol (Invalid status)'),
+      'UpstreamProtocolError',
+      'The upstream provider sent a response that is not valid HTTP: Response does not match the HTTP/1.1 protocol (Invalid status)',
+    ],
+    [
+      'ResponseError',
+      new undiciErrors.ResponseError('Response error', 500, {}),
+      'UpstreamUnreachableError',
+      `${unreachable}Response error (UND_ERR_RESPONSE)`,
+    ],
+    [
+      'SecureProxyConnectionError',
+      new undiciErrors.SecureProxyConnectionError(),
+      'UpstreamUnreachableError',
+      `${unreachable}Secure Proxy Connection failed (UND_ERR_PRX_TLS)`,
+    ],
+  ])('maps undici %s to a gateway error that says what happened', (_name, error, name, detail) => {
+    const mapped = summary(mapTransportError(error, LIMITS));
+    expect(mapped).toEqual({ name, status: 502, detail });
+  });
+
+  it('maps every error class undici exports to a 502, 504 or the client-gone 499', () => {
+    const statuses = new Set<number>();
+    for (const [name, ErrorClass] of Object.entries(undiciErrors)) {
+      if (name === 'UndiciError') continue;
+      // RequestRetryError and ResponseError destructure a third argument.
+      const error = new (ErrorClass as new (message?: string, code?: string, extra?: object) => Error)(
+        undefined,
+        undefined,
+        { headers: {}, data: null, body: null },
+      );
+      statuses.add(summary(mapTransportError(error, LIMITS)).status);
+    }
+    expect([...statuses].sort()).toEqual([499, 502, 504]);
+  });
+
+  it.each([
+    ['a socket error', new undiciErrors.SocketError('other side closed')],
+    ['a reset', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })],
+  ])('maps %s mid-stream to a connection lost mid-stream, not an unreachable upstream', (_name, error) => {
+    expect(summary(mapTransportError(error, LIMITS, 'stream'))).toEqual({
+      name: 'UpstreamConnectionLostError',
       status: 502,
-      detail: 'Could not reach the upstream provider: connection timed out',
+      detail: 'The upstream provider closed the connection mid-stream.',
     });
   });
 
-  it('maps a socket error to 502', () => {
-    expect(summary(mapTransportError(new undiciErrors.SocketError('other side closed'), 7))).toEqual({
-      name: 'UpstreamUnreachableError',
+  it('maps a socket error while reading a unary body to a connection lost before the response was complete', () => {
+    const error = new undiciErrors.SocketError('other side closed');
+    expect(summary(mapTransportError(error, LIMITS, 'response'))).toEqual({
+      name: 'UpstreamConnectionLostError',
       status: 502,
-      detail: 'Could not reach the upstream provider: the connection was closed unexpectedly',
+      detail: 'The upstream provider closed the connection before its response was complete.',
     });
   });
 
@@ -104,7 +278,7 @@ describe('mapTransportError (reference [D6])', () => {
     'maps a %s system error to 502 naming the code',
     (code) => {
       const error = Object.assign(new Error(`connect ${code}`), { code });
-      expect(summary(mapTransportError(error, 7))).toEqual({
+      expect(summary(mapTransportError(error, LIMITS))).toEqual({
         name: 'UpstreamUnreachableError',
         status: 502,
         detail: `Could not reach the upstream provider: ${code}`,
@@ -112,25 +286,45 @@ describe('mapTransportError (reference [D6])', () => {
     },
   );
 
+  it.each([
+    'CERT_HAS_EXPIRED',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'ERR_SSL_WRONG_VERSION_NUMBER',
+  ])('maps the TLS failure %s to 502 naming it', (code) => {
+    const error = Object.assign(new Error('tls'), { code });
+    expect(summary(mapTransportError(error, LIMITS)).detail).toBe(
+      `Could not reach the upstream provider: TLS error ${code}`,
+    );
+  });
+
   it('keeps the cause of a mapped error for the log', () => {
     const cause = new undiciErrors.HeadersTimeoutError();
-    const mapped = mapTransportError(cause, 7);
+    const mapped = mapTransportError(cause, LIMITS);
     expect(mapped).toBeInstanceOf(UpstreamTimeoutError);
     expect((mapped as UpstreamTimeoutError).cause).toBe(cause);
   });
 
   it('returns a gateway error unchanged', () => {
     const error = new UpstreamProtocolError('Malformed response from OpenAI: missing usage');
-    expect(mapTransportError(error, 7)).toBe(error);
+    expect(mapTransportError(error, LIMITS)).toBe(error);
   });
 
-  it('returns the abort of a request the gateway cancelled unchanged', () => {
-    const error = new undiciErrors.RequestAbortedError();
-    expect(mapTransportError(error, 7)).toBe(error);
+  it.each([
+    ['undici RequestAbortedError', new undiciErrors.RequestAbortedError()],
+    ['a DOMException AbortError', new DOMException('This operation was aborted', 'AbortError')],
+  ])('maps %s (the client went away) to a 499 that is no server error', (_name, error) => {
+    const mapped = mapTransportError(error, LIMITS, 'stream');
+    expect(mapped).toBeInstanceOf(ClientClosedRequestError);
+    expect(summary(mapped)).toEqual({
+      name: 'ClientClosedRequestError',
+      status: 499,
+      detail: 'The client closed the request before the response was ready.',
+    });
   });
 
-  it('returns an unknown error unchanged, so it becomes a 500', () => {
+  it('returns an error that is no transport error unchanged, so it becomes a 500', () => {
     const error = new TypeError('boom');
-    expect(mapTransportError(error, 7)).toBe(error);
+    expect(mapTransportError(error, LIMITS)).toBe(error);
   });
 });

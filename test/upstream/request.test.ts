@@ -1,7 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
 import { PoolSet } from '../../src/upstream/pool.js';
-import { jsonHeaders, Upstream, type UpstreamTarget } from '../../src/upstream/request.js';
+import {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  jsonHeaders,
+  maxResponseBytesFromEnv,
+  Upstream,
+  type UpstreamTarget,
+} from '../../src/upstream/request.js';
 import { FakeUpstream, ManualStream, sseFrame } from '../fakes/fake-upstream.js';
 import { freePort } from '../helpers/port.js';
 
@@ -55,6 +61,23 @@ async function poolIdle(): Promise<void> {
   expect(pool.stats.free).toBe(1);
 }
 
+describe('maxResponseBytesFromEnv', () => {
+  it('defaults to 32 MiB', () => {
+    expect(maxResponseBytesFromEnv({})).toBe(DEFAULT_MAX_RESPONSE_BYTES);
+    expect(DEFAULT_MAX_RESPONSE_BYTES).toBe(33_554_432);
+  });
+
+  it('reads LLMGW_MAX_UPSTREAM_RESPONSE_BYTES', () => {
+    expect(maxResponseBytesFromEnv({ LLMGW_MAX_UPSTREAM_RESPONSE_BYTES: '1048576' })).toBe(1_048_576);
+  });
+
+  it.each(['0', '-1', '1.5', 'lots'])('rejects %j naming the variable', (raw) => {
+    expect(() => maxResponseBytesFromEnv({ LLMGW_MAX_UPSTREAM_RESPONSE_BYTES: raw })).toThrow(
+      `LLMGW_MAX_UPSTREAM_RESPONSE_BYTES must be a positive whole number of bytes, got '${raw}'.`,
+    );
+  });
+});
+
 describe('Upstream.target', () => {
   it('splits a URL into origin, path with query, and the shared pool of its origin', () => {
     expect({ origin: target.origin, path: target.path, url: target.url }).toEqual({
@@ -98,8 +121,8 @@ describe('Upstream.postJson', () => {
     });
   });
 
-  it('answers 502 for an HTML body whatever the status', async () => {
-    fake.reply({ kind: 'text', status: 500, body: '<html></html>', contentType: 'text/html' });
+  it('answers 502 for a 2xx HTML body', async () => {
+    fake.reply({ kind: 'text', status: 200, body: '<html></html>', contentType: 'text/html' });
     expect(await failure(post())).toEqual({
       name: 'UpstreamProtocolError',
       status: 502,
@@ -107,6 +130,20 @@ describe('Upstream.postJson', () => {
         'The returned data type from the route service is not supported. Received content type: text/html',
     });
   });
+
+  it.each([
+    ['an HTML page', 503, 'text/html', '<html>down</html>', '<html>down</html>'],
+    ['JSON that does not parse', 500, 'application/json', '{"error": {', '{"error": {'],
+    ['an empty JSON body', 502, 'application/json', '', 'Bad Gateway'],
+    ['an empty body without content type', 401, null, '', 'Unauthorized'],
+    ['text without content type', 400, null, 'bad input', 'bad input'],
+  ])(
+    'keeps the upstream status of an error with %s, passing on its text (hardening item 8)',
+    async (_name, status, contentType, body, detail) => {
+      fake.reply({ kind: 'text', status, body, contentType });
+      expect(await failure(post())).toEqual({ name: 'UpstreamError', status, detail });
+    },
+  );
 
   it('answers 502 naming None when the content type is missing', async () => {
     fake.reply({ kind: 'text', body: '{}', contentType: null });
@@ -144,16 +181,87 @@ describe('Upstream.postJson', () => {
     });
   });
 
-  it('aborts the upstream request when the signal fires', async () => {
+  it('aborts the upstream request when the signal fires, as a client-gone 499', async () => {
     fake.reply({ kind: 'hang' });
     const controller = new AbortController();
-    const rejected = expect(upstream.postJson(target, headers, {}, controller.signal)).rejects.toThrow(
-      'This operation was aborted',
-    );
+    const rejected = failure(upstream.postJson(target, headers, {}, controller.signal));
     await fake.nextRequest();
     controller.abort();
     await fake.aborted();
-    await rejected;
+    expect(await rejected).toEqual({
+      name: 'ClientClosedRequestError',
+      status: 499,
+      detail: 'The client closed the request before the response was ready.',
+    });
+  });
+
+  it('answers 504 when the body trickles in for longer than the timeout, however short its gaps (hardening item 1)', async () => {
+    fake.reply({ kind: 'trickle', contentType: 'application/json', chunk: ' ', intervalMs: 50 });
+    expect(await failure(post())).toEqual({
+      name: 'UpstreamTimeoutError',
+      status: 504,
+      detail: 'The upstream provider did not respond within 0.5 seconds.',
+    });
+    await fake.aborted();
+  });
+
+  it('answers 502 naming the limit for a body larger than the cap, counted as it arrives', async () => {
+    const small = new Upstream(pools, { timeoutSeconds: 5, maxResponseBytes: 1000 });
+    const chunk = new TextEncoder().encode(' '.repeat(400));
+    fake.reply({ kind: 'bytes', contentType: 'application/json', chunks: [chunk, chunk, chunk] });
+    expect(await failure(small.postJson(target, headers, {}, new AbortController().signal))).toEqual({
+      name: 'UpstreamProtocolError',
+      status: 502,
+      detail:
+        'The upstream response is larger than the limit of 1000 bytes (LLMGW_MAX_UPSTREAM_RESPONSE_BYTES).',
+    });
+  });
+
+  it('answers 502 naming the limit at once when Content-Length declares a body over the cap', async () => {
+    const small = new Upstream(pools, { timeoutSeconds: 5, maxResponseBytes: 1000 });
+    fake.reply({
+      kind: 'raw',
+      data: 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"a":',
+    });
+    expect((await failure(small.postJson(target, headers, {}, new AbortController().signal))).detail).toBe(
+      'The upstream response is larger than the limit of 1000 bytes (LLMGW_MAX_UPSTREAM_RESPONSE_BYTES).',
+    );
+  });
+
+  it('accepts a body of exactly the cap', async () => {
+    const small = new Upstream(pools, { timeoutSeconds: 5, maxResponseBytes: 12 });
+    fake.reply({ kind: 'json', body: { ok: 'yes' } });
+    expect(await small.postJson(target, headers, {}, new AbortController().signal)).toEqual({ ok: 'yes' });
+  });
+
+  it('answers 502 saying the upstream closed the connection before answering', async () => {
+    fake.reply({ kind: 'raw', data: '' });
+    expect(await failure(post())).toEqual({
+      name: 'UpstreamUnreachableError',
+      status: 502,
+      detail:
+        'Could not reach the upstream provider: the connection was closed before the upstream answered (other side closed)',
+    });
+  });
+
+  it('answers 502 saying the response was cut when the connection drops inside the body', async () => {
+    const half = new TextEncoder().encode('{"id":"chatcmpl-1",');
+    fake.reply({ kind: 'bytes', contentType: 'application/json', chunks: [half], ending: 'drop' });
+    expect(await failure(post())).toEqual({
+      name: 'UpstreamConnectionLostError',
+      status: 502,
+      detail: 'The upstream provider closed the connection before its response was complete.',
+    });
+  });
+
+  it('answers 502 when the upstream sends garbage instead of HTTP', async () => {
+    fake.reply({ kind: 'raw', data: 'SSH-2.0-OpenSSH_9.6\r\n\r\n' });
+    expect(await failure(post())).toEqual({
+      name: 'UpstreamProtocolError',
+      status: 502,
+      detail:
+        'The upstream provider sent a response that is not valid HTTP: Response does not match the HTTP/1.1 protocol (Expected HTTP/, RTSP/ or ICE/)',
+    });
   });
 
   it('reuses one keep-alive connection for sequential calls, error statuses included', async () => {
@@ -191,12 +299,73 @@ describe('Upstream.postStream', () => {
     expect(await failure(stream())).toEqual({ name: 'UpstreamError', status: 401, detail: 'bad key' });
   });
 
-  it('rejects with the reason phrase when the error body says nothing [D1]', async () => {
-    fake.reply({ kind: 'text', status: 503, body: '<html></html>', contentType: 'text/html' });
+  it('rejects with the reason phrase when the error body is empty [D1]', async () => {
+    fake.reply({ kind: 'text', status: 503, body: '', contentType: 'application/json' });
     expect(await failure(stream())).toEqual({
       name: 'UpstreamError',
       status: 503,
       detail: 'Service Unavailable',
+    });
+  });
+
+  it('rejects with the upstream status and its text when the error body is not JSON (hardening item 8)', async () => {
+    fake.reply({ kind: 'text', status: 502, body: '<html>bad gateway</html>', contentType: 'text/html' });
+    expect(await failure(stream())).toEqual({
+      name: 'UpstreamError',
+      status: 502,
+      detail: '<html>bad gateway</html>',
+    });
+  });
+
+  it.each([
+    ['a JSON body (an upstream that ignored stream)', 'application/json', '{"id":"chatcmpl-1"}'],
+    ['an HTML page from a proxy', 'text/html', '<html>login</html>'],
+  ])(
+    'rejects a 2xx with %s with 502 naming the content type, and reuses the connection',
+    async (_name, contentType, body) => {
+      const pool = pools.get(new URL(fake.url).origin);
+      let connects = 0;
+      pool.on('connect', () => (connects += 1));
+      fake.reply({ kind: 'text', status: 200, body, contentType });
+      expect(await failure(stream())).toEqual({
+        name: 'UpstreamProtocolError',
+        status: 502,
+        detail: `The upstream provider answered a streaming request with content type ${contentType} instead of text/event-stream.`,
+      });
+      await poolIdle();
+      fake.reply({ kind: 'json', body: { ok: true } });
+      await post();
+      expect(connects).toBe(1);
+    },
+  );
+
+  it('is not cut by the timeout while events keep coming, however long the stream lasts [D6]', async () => {
+    fake.reply({
+      kind: 'trickle',
+      contentType: 'text/event-stream',
+      chunk: sseFrame({ a: 1 }),
+      intervalMs: 50,
+    });
+    const events = (await stream())[Symbol.asyncIterator]();
+    // 15 events at 50 ms apart take longer than the 0.5 s timeout.
+    for (let index = 0; index < 15; index += 1) {
+      expect(await events.next()).toEqual({ done: false, value: '{"a":1}' });
+    }
+    await events.return?.();
+  });
+
+  it('fails mid-stream naming the limit when one event is larger than the cap', async () => {
+    const small = new Upstream(pools, { timeoutSeconds: 5, maxResponseBytes: 100 });
+    fake.reply({ kind: 'sse', events: [sseFrame({ a: 1 }), sseFrame({ text: 'x'.repeat(200) })] });
+    const events = (await small.postStream(target, headers, {}, new AbortController().signal))[
+      Symbol.asyncIterator
+    ]();
+    expect(await events.next()).toEqual({ done: false, value: '{"a":1}' });
+    expect(await failure(events.next())).toEqual({
+      name: 'UpstreamProtocolError',
+      status: 502,
+      detail:
+        'An upstream stream event is larger than the limit of 100 bytes (LLMGW_MAX_UPSTREAM_RESPONSE_BYTES).',
     });
   });
 
@@ -224,14 +393,14 @@ describe('Upstream.postStream', () => {
     });
   });
 
-  it('answers 502 when the upstream connection drops mid-stream', async () => {
+  it('answers 502 saying the upstream closed the connection mid-stream when it drops', async () => {
     fake.reply({ kind: 'sse-then-drop', events: [sseFrame({ a: 1 })] });
     const events = (await stream())[Symbol.asyncIterator]();
     expect(await events.next()).toEqual({ done: false, value: '{"a":1}' });
     expect(await failure(events.next())).toEqual({
-      name: 'UpstreamUnreachableError',
+      name: 'UpstreamConnectionLostError',
       status: 502,
-      detail: 'Could not reach the upstream provider: the connection was closed unexpectedly',
+      detail: 'The upstream provider closed the connection mid-stream.',
     });
   });
 

@@ -10,11 +10,13 @@ function byteStream(text: string, size: number): Readable {
   return Readable.from(pieces, { objectMode: false });
 }
 
-async function collect(body: Readable): Promise<string[]> {
+async function collect(body: Readable, maxEventBytes = MAX_EVENT_BYTES): Promise<string[]> {
   const events: string[] = [];
-  for await (const data of readSseData(body)) events.push(data);
+  for await (const data of readSseData(body, maxEventBytes)) events.push(data);
   return events;
 }
+
+const MAX_EVENT_BYTES = 1024;
 
 const UPSTREAM =
   'data: {"n":1,"text":"héllo"}\n\n' +
@@ -75,30 +77,49 @@ describe('readSseData', () => {
 
   it('yields an event as soon as its bytes arrive, before the body ends', async () => {
     const body = new PassThrough();
-    const events = readSseData(body);
+    const events = readSseData(body, MAX_EVENT_BYTES);
     body.write('data: {"a":1}\n\n');
     expect(await events.next()).toEqual({ done: false, value: '{"a":1}' });
     body.write('data: {"a":2}\n');
     body.write('\n');
     expect(await events.next()).toEqual({ done: false, value: '{"a":2}' });
     body.end();
-    expect(await events.next()).toEqual({ done: true, value: undefined });
+    // false: the body ended without the [DONE] terminator.
+    expect(await events.next()).toEqual({ done: true, value: false });
   });
 
   it('leaves the body undestroyed when it stops at [DONE], so the caller can dump the rest', async () => {
     const body = new PassThrough();
     body.write('data: [DONE]\n\n');
-    const events = readSseData(body);
-    expect(await events.next()).toEqual({ done: true, value: undefined });
+    const events = readSseData(body, MAX_EVENT_BYTES);
+    expect(await events.next()).toEqual({ done: true, value: true });
     expect(body.destroyed).toBe(false);
   });
 
   it('rethrows an error of the body', async () => {
     const body = new PassThrough();
-    const events = readSseData(body);
+    const events = readSseData(body, MAX_EVENT_BYTES);
     body.write('data: {"a":1}\n\n');
     expect(await events.next()).toEqual({ done: false, value: '{"a":1}' });
     body.destroy(new Error('socket hang up'));
     await expect(events.next()).rejects.toThrow('socket hang up');
+  });
+
+  it('fails naming the limit when one event grows beyond it, without waiting for its end', async () => {
+    const body = new PassThrough();
+    const events = readSseData(body, 64);
+    body.write('data: {"a":1}\n\n');
+    expect(await events.next()).toEqual({ done: false, value: '{"a":1}' });
+    body.write(`data: "${'x'.repeat(40)}`);
+    body.write('x'.repeat(40));
+    await expect(events.next()).rejects.toThrow(
+      'An upstream stream event is larger than the limit of 64 bytes (LLMGW_MAX_UPSTREAM_RESPONSE_BYTES).',
+    );
+  });
+
+  it('caps each event, not the stream: many events below the limit pass', async () => {
+    const data = Array.from({ length: 50 }, (_, index) => `{"n":${index},"pad":"${'p'.repeat(30)}"}`);
+    const body = byteStream(data.map((item) => `data: ${item}\n\n`).join(''), 7);
+    expect(await collect(body, 64)).toEqual(data);
   });
 });
