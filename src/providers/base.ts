@@ -4,6 +4,8 @@ import type { ChatChunk, ChatRequest, ChatResponse } from '../schemas/chat.js';
 import type { CompletionsChunk, CompletionsRequest, CompletionsResponse } from '../schemas/completions.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../schemas/embeddings.js';
 import type { EndpointType } from '../schemas/endpoint-type.js';
+import { isRecord } from '../schemas/json.js';
+import { upstreamStreamStatusError } from '../upstream/errors.js';
 import type { Upstream } from '../upstream/request.js';
 
 /** What a provider can do: `'stream'` means unary and streaming, `'unary'` means unary only. */
@@ -171,4 +173,31 @@ export async function* mapSseJson<T>(
     const chunk = map(json);
     if (chunk !== null) yield chunk;
   }
+}
+
+/** The status an in-stream error is given when it names none; the client's 200 is already sent. */
+const STREAM_ERROR_STATUS = 502;
+
+/** An error's own `code` or `status`, when it is an HTTP error status (vLLM-style servers send one). */
+function streamErrorStatus(error: Record<string, unknown>): number {
+  for (const candidate of [error.status, error.code]) {
+    const status = typeof candidate === 'string' ? Number(candidate) : candidate;
+    if (typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599)
+      return status;
+  }
+  return STREAM_ERROR_STATUS;
+}
+
+/**
+ * Throws when an SSE JSON payload is an upstream error rather than a chunk: OpenAI's (and
+ * Together's, Anthropic's) `{"error": {"message", "type", …}}` or `{"error": "…"}`, and the
+ * `{"object": "error", "message", …}` of Mistral and other OpenAI-compatible servers. The
+ * client's stream then ends with an error event carrying the upstream's own message.
+ */
+export function throwIfStreamError(json: unknown): void {
+  if (!isRecord(json)) return;
+  const error = json.error;
+  if (isRecord(error)) throw upstreamStreamStatusError(streamErrorStatus(error), json);
+  if (typeof error === 'string') throw upstreamStreamStatusError(STREAM_ERROR_STATUS, json);
+  if (json.object === 'error') throw upstreamStreamStatusError(streamErrorStatus(json), json);
 }

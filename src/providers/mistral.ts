@@ -13,9 +13,21 @@ import {
   parseUpstreamBody,
   rejectModelField,
   requireModelName,
+  throwIfStreamError,
   type AdapterInit,
   type CallContext,
 } from './base.js';
+import {
+  compatibleToolCallSchema,
+  toCompatibleToolCallDeltas,
+  toCompatibleToolCalls,
+} from './openai-compatible.js';
+import {
+  applyParameterRules,
+  parameterTable,
+  type ParameterRules,
+  type ParameterTable,
+} from './parameter-ranges.js';
 import { nowSeconds } from './timestamps.js';
 
 export const MISTRAL_API_BASE = 'https://api.mistral.ai/v1';
@@ -36,14 +48,33 @@ const MODEL_NAME_REQUIRED =
  */
 const COMPLETIONS_TEMPERATURE_SCALE = 0.5;
 
-/** Reference §5: the configured model plus every client key, unchanged (OpenAI's shape). */
-export function toMistralChatBody(
-  request: ChatRequest,
-  model: string,
-  isStream = false,
-): Record<string, unknown> {
+/** Mistral's own name for OpenAI's `seed`. */
+const RENAMES = { seed: 'random_seed' } as const satisfies Partial<Record<keyof ChatRequest, string>>;
+
+/**
+ * Where Mistral's spec (docs.mistral.ai/api) is narrower than OpenAI's: `random_seed` ≥ 0, and
+ * chat's unscaled temperature at most 1.5. Nothing is clamped: a lower temperature or another
+ * seed would change the answer. `top_p`, the penalties and `n` share OpenAI's ranges.
+ */
+const SEED_RULES = {
+  seed: { kind: 'number', min: 0, max: Number.POSITIVE_INFINITY, isInteger: true },
+} as const satisfies ParameterRules;
+const CHAT_RULES = parameterTable('Mistral', {
+  ...SEED_RULES,
+  temperature: { kind: 'number', min: 0, max: 1.5 },
+});
+const COMPLETIONS_RULES = parameterTable('Mistral', SEED_RULES);
+
+/** The checked parameters with `seed` under Mistral's name. */
+function toParameters(request: Record<string, unknown>, table: ParameterTable): Record<string, unknown> {
+  const { seed, ...rest } = applyParameterRules(request, table);
+  return seed === undefined ? rest : { ...rest, [RENAMES.seed]: seed };
+}
+
+/** Reference §5: the configured model plus every client key (OpenAI's shape), `seed` renamed. */
+function toMistralChatBody(request: ChatRequest, model: string, isStream = false): Record<string, unknown> {
   rejectModelField(request);
-  const body: Record<string, unknown> = { model, ...request };
+  const body: Record<string, unknown> = { model, ...toParameters(request, CHAT_RULES) };
   if (isStream) body.stream = true;
   return body;
 }
@@ -52,22 +83,19 @@ export function toMistralChatBody(
  * Reference §3: a completions request becomes a one-message chat. `stop` and `n` are dropped
  * silently, as MLflow does; every other key is forwarded.
  */
-export function toMistralCompletionsBody(
-  request: CompletionsRequest,
-  model: string,
-): Record<string, unknown> {
+function toMistralCompletionsBody(request: CompletionsRequest, model: string): Record<string, unknown> {
   rejectModelField(request);
   const { prompt, temperature, stop: _stop, n: _n, ...rest } = request;
   return {
     model,
-    ...rest,
+    ...toParameters(rest, COMPLETIONS_RULES),
     temperature: temperature * COMPLETIONS_TEMPERATURE_SCALE,
     messages: [{ role: 'user', content: prompt }],
   };
 }
 
 /** Reference §4: `input` and any extras (`encoding_format`, `output_dimension`, …) as sent. */
-export function toMistralEmbeddingsBody(request: EmbeddingsRequest, model: string): Record<string, unknown> {
+function toMistralEmbeddingsBody(request: EmbeddingsRequest, model: string): Record<string, unknown> {
   rejectModelField(request);
   return { model, ...request };
 }
@@ -81,20 +109,6 @@ const contentSchema = z.union([
   z.array(z.looseObject({ type: z.string(), text: z.string().optional() })),
 ]);
 type MistralContent = z.infer<typeof contentSchema>;
-
-/** Mistral's spec allows `arguments` as a JSON string or an object. */
-const functionCallSchema = z.object({
-  name: z.string().nullish(),
-  arguments: z.union([z.string(), z.record(z.string(), z.unknown())]).nullish(),
-});
-
-const toolCallSchema = z.object({
-  id: z.string().nullish(),
-  type: z.string().nullish(),
-  function: functionCallSchema,
-  index: z.number().int().nullish(),
-});
-type MistralToolCall = z.infer<typeof toolCallSchema>;
 
 const usageSchema = z.object({
   prompt_tokens: z.number().int(),
@@ -112,7 +126,7 @@ const chatResponseSchema = z.object({
       message: z.object({
         role: z.string().nullish(),
         content: contentSchema.nullish(),
-        tool_calls: z.array(toolCallSchema).nullish(),
+        tool_calls: z.array(compatibleToolCallSchema).nullish(),
       }),
       finish_reason: z.string().nullish(),
     }),
@@ -138,7 +152,7 @@ const chatChunkSchema = z.object({
         .object({
           role: z.string().nullish(),
           content: contentSchema.nullish(),
-          tool_calls: z.array(toolCallSchema).nullish(),
+          tool_calls: z.array(compatibleToolCallSchema).nullish(),
         })
         .nullish(),
     }),
@@ -154,36 +168,8 @@ function toText(content: MistralContent | null | undefined): string | null {
   return texts.length === 0 ? null : texts.join('');
 }
 
-function toArguments(value: MistralToolCall['function']['arguments']): string | null {
-  if (value === null || value === undefined || typeof value === 'string') return value ?? null;
-  return JSON.stringify(value);
-}
-
-function toToolCalls(
-  calls: MistralToolCall[] | null | undefined,
-): ChatResponse['choices'][number]['message']['tool_calls'] {
-  if (!calls) return null;
-  return calls.map((call) => ({
-    id: call.id ?? null,
-    type: call.type ?? 'function',
-    function: { name: call.function.name ?? null, arguments: toArguments(call.function.arguments) },
-  }));
-}
-
-function toToolCallDeltas(
-  calls: MistralToolCall[] | null | undefined,
-): ChatChunk['choices'][number]['delta']['tool_calls'] {
-  if (!calls) return null;
-  return calls.map((call, position) => ({
-    index: call.index ?? position,
-    id: call.id ?? null,
-    type: call.type ?? null,
-    function: { name: call.function.name ?? null, arguments: toArguments(call.function.arguments) },
-  }));
-}
-
 /** Reference §5: OpenAI's shape with Mistral's values; finish reasons pass through raw. */
-export function fromMistralChatResponse(json: unknown): ChatResponse {
+function fromMistralChatResponse(json: unknown): ChatResponse {
   const body = parseUpstreamBody(chatResponseSchema, json, DISPLAY_NAME);
   return {
     id: body.id ?? null,
@@ -195,7 +181,7 @@ export function fromMistralChatResponse(json: unknown): ChatResponse {
       message: {
         role: choice.message.role ?? 'assistant',
         content: toText(choice.message.content),
-        tool_calls: toToolCalls(choice.message.tool_calls),
+        tool_calls: toCompatibleToolCalls(choice.message.tool_calls),
         refusal: null,
       },
       finish_reason: choice.finish_reason ?? null,
@@ -205,7 +191,7 @@ export function fromMistralChatResponse(json: unknown): ChatResponse {
 }
 
 /** Reference §3: id null, the gateway's clock and the configured model, as MLflow answers. */
-export function fromMistralCompletionsResponse(json: unknown, modelName: string): CompletionsResponse {
+function fromMistralCompletionsResponse(json: unknown, modelName: string): CompletionsResponse {
   const body = parseUpstreamBody(chatResponseSchema, json, DISPLAY_NAME);
   return {
     id: null,
@@ -222,7 +208,7 @@ export function fromMistralCompletionsResponse(json: unknown, modelName: string)
 }
 
 /** Reference §4: indexes from upstream, order kept; usage values may be null. */
-export function fromMistralEmbeddingsResponse(json: unknown, modelName: string): EmbeddingsResponse {
+function fromMistralEmbeddingsResponse(json: unknown, modelName: string): EmbeddingsResponse {
   const body = parseUpstreamBody(embeddingsResponseSchema, json, DISPLAY_NAME);
   return {
     object: 'list',
@@ -246,6 +232,7 @@ function startMistralStream(): MistralStreamState {
  * `usage` is dropped (S9). A chunk without choices carries nothing a gateway chunk keeps.
  */
 export function fromMistralChatEvent(json: unknown, state: MistralStreamState): ChatChunk | null {
+  throwIfStreamError(json);
   const chunk = parseUpstreamBody(chatChunkSchema, json, DISPLAY_NAME);
   if (chunk.choices.length === 0) return null;
   return {
@@ -259,7 +246,7 @@ export function fromMistralChatEvent(json: unknown, state: MistralStreamState): 
       delta: {
         role: choice.delta?.role ?? null,
         content: toText(choice.delta?.content),
-        tool_calls: toToolCallDeltas(choice.delta?.tool_calls),
+        tool_calls: toCompatibleToolCallDeltas(choice.delta?.tool_calls),
       },
     })),
   };

@@ -12,11 +12,12 @@ import {
   mapSseJson,
   parseUpstreamBody,
   rejectModelField,
+  throwIfStreamError,
   type AdapterInit,
   type CallContext,
 } from './base.js';
 
-export const OPENAI_API_BASE = 'https://api.openai.com/v1';
+const OPENAI_API_BASE = 'https://api.openai.com/v1';
 const DISPLAY_NAME = 'OpenAI';
 const API_TYPES = ['openai', 'azure', 'azuread'] as const;
 type ApiType = (typeof API_TYPES)[number];
@@ -191,8 +192,8 @@ function toUsage(usage: z.infer<typeof usageSchema>): ChatResponse['usage'] {
   };
 }
 
-export function fromOpenAiChatResponse(json: unknown, displayName = DISPLAY_NAME): ChatResponse {
-  const body = parseUpstreamBody(chatResponseSchema, json, displayName);
+function fromOpenAiChatResponse(json: unknown): ChatResponse {
+  const body = parseUpstreamBody(chatResponseSchema, json, DISPLAY_NAME);
   return {
     id: body.id ?? null,
     object: body.object ?? 'chat.completion',
@@ -217,11 +218,8 @@ export function fromOpenAiChatResponse(json: unknown, displayName = DISPLAY_NAME
   };
 }
 
-export function fromOpenAiCompletionsResponse(
-  json: unknown,
-  displayName = DISPLAY_NAME,
-): CompletionsResponse {
-  const body = parseUpstreamBody(completionsResponseSchema, json, displayName);
+function fromOpenAiCompletionsResponse(json: unknown): CompletionsResponse {
+  const body = parseUpstreamBody(completionsResponseSchema, json, DISPLAY_NAME);
   return {
     id: body.id ?? null,
     object: 'text_completion',
@@ -237,8 +235,8 @@ export function fromOpenAiCompletionsResponse(
   };
 }
 
-export function fromOpenAiEmbeddingsResponse(json: unknown, displayName = DISPLAY_NAME): EmbeddingsResponse {
-  const body = parseUpstreamBody(embeddingsResponseSchema, json, displayName);
+function fromOpenAiEmbeddingsResponse(json: unknown): EmbeddingsResponse {
+  const body = parseUpstreamBody(embeddingsResponseSchema, json, DISPLAY_NAME);
   return {
     object: 'list',
     data: body.data.map((item, index) => ({ object: 'embedding', embedding: item.embedding, index })),
@@ -247,8 +245,9 @@ export function fromOpenAiEmbeddingsResponse(json: unknown, displayName = DISPLA
   };
 }
 
-export function fromOpenAiChatChunk(json: unknown, displayName = DISPLAY_NAME): ChatChunk {
-  const chunk = parseUpstreamBody(chatChunkSchema, json, displayName);
+function fromOpenAiChatChunk(json: unknown): ChatChunk {
+  throwIfStreamError(json);
+  const chunk = parseUpstreamBody(chatChunkSchema, json, DISPLAY_NAME);
   return {
     id: chunk.id ?? null,
     object: chunk.object ?? 'chat.completion.chunk',
@@ -272,8 +271,9 @@ export function fromOpenAiChatChunk(json: unknown, displayName = DISPLAY_NAME): 
   };
 }
 
-export function fromOpenAiCompletionsChunk(json: unknown, displayName = DISPLAY_NAME): CompletionsChunk {
-  const chunk = parseUpstreamBody(completionsChunkSchema, json, displayName);
+function fromOpenAiCompletionsChunk(json: unknown): CompletionsChunk {
+  throwIfStreamError(json);
+  const chunk = parseUpstreamBody(completionsChunkSchema, json, DISPLAY_NAME);
   return {
     id: chunk.id ?? null,
     object: 'text_completion_chunk',

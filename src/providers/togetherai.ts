@@ -12,9 +12,15 @@ import {
   ProviderAdapter,
   mapSseJson,
   parseUpstreamBody,
+  throwIfStreamError,
   type AdapterInit,
   type CallContext,
 } from './base.js';
+import {
+  compatibleToolCallSchema,
+  toCompatibleToolCallDeltas,
+  toCompatibleToolCalls,
+} from './openai-compatible.js';
 import { nowSeconds } from './timestamps.js';
 
 const TOGETHERAI_API_BASE = 'https://api.together.xyz/v1';
@@ -71,7 +77,7 @@ function toGenerationBody(
   return body;
 }
 
-export function toTogetherAiChatBody(
+function toTogetherAiChatBody(
   request: ChatRequest,
   model: ModelField,
   isStream = false,
@@ -79,7 +85,7 @@ export function toTogetherAiChatBody(
   return toGenerationBody(request, model, isStream);
 }
 
-export function toTogetherAiCompletionsBody(
+function toTogetherAiCompletionsBody(
   request: CompletionsRequest,
   model: ModelField,
   isStream = false,
@@ -90,7 +96,7 @@ export function toTogetherAiCompletionsBody(
 }
 
 /** Reference §6 bug fix: MLflow sent no model at all unless the client named one. */
-export function toTogetherAiEmbeddingsBody(request: EmbeddingsRequest, model: ModelField): object {
+function toTogetherAiEmbeddingsBody(request: EmbeddingsRequest, model: ModelField): object {
   return request.model === undefined ? { ...model, ...request } : request;
 }
 
@@ -100,14 +106,6 @@ const usageSchema = z.object({
   total_tokens: z.number().int(),
 });
 
-const toolCallSchema = z.object({
-  index: z.number().int().nullish(),
-  id: z.string().nullish(),
-  type: z.string().nullish(),
-  function: z.object({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
-});
-type TogetherToolCall = z.infer<typeof toolCallSchema>;
-
 const chatResponseSchema = z.object({
   id: z.string().nullish(),
   created: z.number().int().nullish(),
@@ -115,7 +113,7 @@ const chatResponseSchema = z.object({
     z.object({
       message: z.object({
         content: z.string().nullish(),
-        tool_calls: z.array(toolCallSchema).nullish(),
+        tool_calls: z.array(compatibleToolCallSchema).nullish(),
       }),
       finish_reason: z.string().nullish(),
     }),
@@ -144,37 +142,19 @@ const chunkSchema = z.object({
       text: z.string().nullish(),
       finish_reason: z.string().nullish(),
       delta: z
-        .object({ content: z.string().nullish(), tool_calls: z.array(toolCallSchema).nullish() })
+        .object({ content: z.string().nullish(), tool_calls: z.array(compatibleToolCallSchema).nullish() })
         .nullish(),
     }),
   ),
 });
 
-function toToolCalls(
-  calls: TogetherToolCall[] | null | undefined,
-): ChatResponse['choices'][number]['message']['tool_calls'] {
-  if (!calls || calls.length === 0) return null;
-  return calls.map((call) => ({
-    id: call.id ?? null,
-    type: call.type ?? 'function',
-    function: { name: call.function?.name ?? null, arguments: call.function?.arguments ?? null },
-  }));
-}
-
-function toToolCallDeltas(
-  calls: TogetherToolCall[] | null | undefined,
-): ChatChunk['choices'][number]['delta']['tool_calls'] {
-  if (!calls || calls.length === 0) return null;
-  return calls.map((call, position) => ({
-    index: call.index ?? position,
-    id: call.id ?? null,
-    type: call.type ?? null,
-    function: { name: call.function?.name ?? null, arguments: call.function?.arguments ?? null },
-  }));
+/** Together sends `tool_calls: []` on plain answers; the gateway reports no tool calls as null. */
+function nonEmpty<T>(items: T[] | null | undefined): T[] | null {
+  return items && items.length > 0 ? items : null;
 }
 
 /** Reference §4, except that `finish_reason` and `tool_calls` are kept (README: provider notes). */
-export function fromTogetherAiChatResponse(json: unknown, modelName: string | null): ChatResponse {
+function fromTogetherAiChatResponse(json: unknown, modelName: string | null): ChatResponse {
   const body = parseUpstreamBody(chatResponseSchema, json, DISPLAY_NAME);
   return {
     id: body.id ?? null,
@@ -186,7 +166,7 @@ export function fromTogetherAiChatResponse(json: unknown, modelName: string | nu
       message: {
         role: 'assistant',
         content: choice.message.content ?? null,
-        tool_calls: toToolCalls(choice.message.tool_calls),
+        tool_calls: toCompatibleToolCalls(nonEmpty(choice.message.tool_calls)),
         refusal: null,
       },
       finish_reason: toFinishReason(choice.finish_reason),
@@ -196,10 +176,7 @@ export function fromTogetherAiChatResponse(json: unknown, modelName: string | nu
 }
 
 /** Reference §5, except that `finish_reason` is kept. */
-export function fromTogetherAiCompletionsResponse(
-  json: unknown,
-  modelName: string | null,
-): CompletionsResponse {
+function fromTogetherAiCompletionsResponse(json: unknown, modelName: string | null): CompletionsResponse {
   const body = parseUpstreamBody(completionsResponseSchema, json, DISPLAY_NAME);
   return {
     id: body.id ?? null,
@@ -216,10 +193,7 @@ export function fromTogetherAiCompletionsResponse(
 }
 
 /** Reference §6: Together reports no token usage for embeddings. */
-export function fromTogetherAiEmbeddingsResponse(
-  json: unknown,
-  modelName: string | null,
-): EmbeddingsResponse {
+function fromTogetherAiEmbeddingsResponse(json: unknown, modelName: string | null): EmbeddingsResponse {
   const body = parseUpstreamBody(embeddingsResponseSchema, json, DISPLAY_NAME);
   return {
     object: 'list',
@@ -234,6 +208,7 @@ export function fromTogetherAiEmbeddingsResponse(
  * skipped. Each choice keeps Together's `index`, so that `n` > 1 streams stay apart.
  */
 export function fromTogetherAiChatEvent(json: unknown, modelName: string | null): ChatChunk | null {
+  throwIfStreamError(json);
   const chunk = parseUpstreamBody(chunkSchema, json, DISPLAY_NAME);
   if (chunk.choices.length === 0) return null;
   return {
@@ -247,7 +222,7 @@ export function fromTogetherAiChatEvent(json: unknown, modelName: string | null)
       delta: {
         role: null,
         content: choice.text ?? choice.delta?.content ?? null,
-        tool_calls: toToolCallDeltas(choice.delta?.tool_calls),
+        tool_calls: toCompatibleToolCallDeltas(nonEmpty(choice.delta?.tool_calls)),
       },
     })),
   };
@@ -257,6 +232,7 @@ export function fromTogetherAiCompletionsEvent(
   json: unknown,
   modelName: string | null,
 ): CompletionsChunk | null {
+  throwIfStreamError(json);
   const chunk = parseUpstreamBody(chunkSchema, json, DISPLAY_NAME);
   if (chunk.choices.length === 0) return null;
   return {

@@ -176,3 +176,13 @@ export const rateLimitError = {
     code: 'rate_limit_exceeded',
   },
 } as const;
+
+/** An error OpenAI writes into a stream that has already started (openai-node reads `data.error`). */
+export const streamServerError = {
+  error: {
+    message: 'The server had an error while processing your request. Sorry about that!',
+    type: 'server_error',
+    param: null,
+    code: null,
+  },
+} as const;

@@ -490,6 +490,34 @@ describe('anthropic through the gateway', () => {
       });
     });
 
+    it('leaves out penalties of 0, which ask for nothing and have no Messages API field', async () => {
+      fake.reply({ kind: 'json', body: anthropicMessage({ id: 'test-id' }) });
+      await invoke('chat', { messages: HI, presence_penalty: 0, frequency_penalty: 0 });
+      expect((await fake.nextRequest()).body).toEqual({
+        model: CHAT_MODEL,
+        messages: HI,
+        max_tokens: 8192,
+        temperature: 0,
+      });
+    });
+
+    it.each([
+      [
+        { presence_penalty: 0.5 },
+        'Parameter presence_penalty is not supported by Anthropic (only 0, which asks for nothing, is accepted).',
+      ],
+      [
+        { frequency_penalty: -1 },
+        'Parameter frequency_penalty is not supported by Anthropic (only 0, which asks for nothing, is accepted).',
+      ],
+      [{ seed: 7 }, 'Parameter seed is not supported by Anthropic.'],
+    ])('answers 422 for %j before any upstream call', async (parameters, detail) => {
+      const response = await invoke('chat', { messages: HI, ...parameters });
+      expect(response.status).toBe(422);
+      expect(await response.json()).toEqual({ detail });
+      expect(fake.requests).toHaveLength(0);
+    });
+
     it('answers reference test vector 4 (top_p) with 422 before any upstream call', async () => {
       const response = await invoke('chat', { messages: HI, top_p: 0.6 });
       expect(response.status).toBe(422);
@@ -540,14 +568,11 @@ describe('anthropic through the gateway', () => {
       expect(await response.json()).toEqual({ detail: message });
     });
 
-    it('answers 502 for an HTML error page from a proxy', async () => {
+    it('keeps the status of an HTML error page from a proxy, with its text (hardening item 8)', async () => {
       fake.reply({ kind: 'text', status: 503, body: '<html>down</html>', contentType: 'text/html' });
       const response = await invoke('chat', { messages: HI });
-      expect(response.status).toBe(502);
-      expect(await response.json()).toEqual({
-        detail:
-          'The returned data type from the route service is not supported. Received content type: text/html',
-      });
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({ detail: '<html>down</html>' });
     });
 
     it('answers 502 naming the missing field when a 2xx body has no usage', async () => {

@@ -181,6 +181,13 @@ describe('cohere stream event mapper', () => {
     expect(events.map((event) => fromCohereChatEvent(event, state))).toEqual([null, null, null, null, null]);
   });
 
+  it('throws the upstream message of an error payload instead of a malformed-event error', () => {
+    const state = newCohereStreamState(MODEL);
+    expect(() => fromCohereChatEvent({ error: { message: 'internal server error' } }, state)).toThrow(
+      expect.objectContaining({ status: 502, detail: 'internal server error', name: 'UpstreamError' }),
+    );
+  });
+
   it('skips a thinking delta that carries no text', () => {
     const state = newCohereStreamState(MODEL);
     const event = { type: 'content-delta', index: 0, delta: { message: { content: { thinking: 'hmm' } } } };
@@ -212,6 +219,84 @@ describe('cohere through the gateway', () => {
   function pinClock(): void {
     vi.spyOn(Date, 'now').mockReturnValue(CLOCK_SECONDS * 1000);
   }
+
+  describe('parameter ranges', () => {
+    const HI = [{ role: 'user', content: 'hi' }];
+
+    it.each([
+      [{ top_p: 1 }, { p: 0.99 }],
+      [{ top_p: 0 }, { p: 0.01 }],
+      [{ top_p: 0.995 }, { p: 0.99 }],
+      [
+        { top_p: 0.5, top_k: 500 },
+        { p: 0.5, k: 500 },
+      ],
+      [
+        { frequency_penalty: 1, presence_penalty: 0 },
+        { frequency_penalty: 1, presence_penalty: 0 },
+      ],
+    ])('sends %j to Cohere as %j', async (parameters, upstream) => {
+      fake.reply({ kind: 'json', body: cohereChatResponse() });
+      expect((await invoke('chat', { messages: HI, ...parameters })).status).toBe(200);
+      expect((await fake.nextRequest()).body).toEqual({
+        model: MODEL,
+        messages: HI,
+        temperature: 0,
+        ...upstream,
+      });
+    });
+
+    it('clamps top_p on completions too', async () => {
+      fake.reply({ kind: 'json', body: cohereChatResponse() });
+      await invoke('completions', { prompt: 'x', top_p: 1 });
+      expect((await fake.nextRequest()).body).toEqual({
+        model: MODEL,
+        temperature: 0,
+        p: 0.99,
+        messages: [{ role: 'user', content: 'x' }],
+      });
+    });
+
+    it.each([
+      ['chat', { top_p: 1.5 }, 'Invalid value for top_p: must be a number between 0 and 1 for Cohere.'],
+      ['chat', { top_p: '1' }, 'Invalid value for top_p: must be a number between 0 and 1 for Cohere.'],
+      ['chat', { top_k: 501 }, 'Invalid value for top_k: must be an integer between 0 and 500 for Cohere.'],
+      ['chat', { top_k: 2.5 }, 'Invalid value for top_k: must be an integer between 0 and 500 for Cohere.'],
+      [
+        'chat',
+        { frequency_penalty: -0.5 },
+        'Invalid value for frequency_penalty: must be a number between 0 and 1 for Cohere.',
+      ],
+      [
+        'completions',
+        { presence_penalty: 1.5 },
+        'Invalid value for presence_penalty: must be a number between 0 and 1 for Cohere.',
+      ],
+      [
+        'completions',
+        { stop: ['a', 'b', 'c', 'd', 'e', 'f'] },
+        'Invalid value for stop: Cohere accepts at most 5, got 6.',
+      ],
+    ])('answers 422 on %s for %j without calling Cohere', async (endpoint, parameters, detail) => {
+      const body = endpoint === 'chat' ? { messages: HI, ...parameters } : { prompt: 'x', ...parameters };
+      const response = await invoke(endpoint, body);
+      expect(response.status).toBe(422);
+      expect(await response.json()).toEqual({ detail });
+      expect(fake.requests).toHaveLength(0);
+    });
+
+    it('sends five stop sequences on completions', async () => {
+      fake.reply({ kind: 'json', body: cohereChatResponse() });
+      const stop = ['a', 'b', 'c', 'd', 'e'];
+      await invoke('completions', { prompt: 'x', stop });
+      expect((await fake.nextRequest()).body).toEqual({
+        model: MODEL,
+        temperature: 0,
+        stop_sequences: stop,
+        messages: [{ role: 'user', content: 'x' }],
+      });
+    });
+  });
 
   describe('chat', () => {
     it('sends reference test vector 1 to /v2/chat with the temperature scaled onto 0–1', async () => {

@@ -271,7 +271,7 @@ endpoints:
     const context = { signal: new AbortController().signal, log: { debug() {}, warn() {} } };
     await adapter.embeddings({ input: 'This is a test' }, context);
     await expectUpstreamCall(upstreamPath, { model: 'mistral-embed', input: 'This is a test' });
-    await pools.retainOnly(new Set());
+    await pools.close();
   });
 });
 
@@ -774,5 +774,85 @@ describe('mistral upstream failures', () => {
     } finally {
       await slowGateway.close();
     }
+  });
+});
+
+describe('mistral parameter ranges', () => {
+  it.each([
+    [
+      'chat',
+      { messages: HELLO, seed: 42 },
+      { model: 'mistral-small-latest', messages: HELLO, temperature: 0, n: 1, random_seed: 42 },
+    ],
+    [
+      'completions',
+      { prompt: 'Hello', seed: 42 },
+      {
+        model: 'mistral-tiny',
+        random_seed: 42,
+        temperature: 0,
+        messages: [{ role: 'user', content: 'Hello' }],
+      },
+    ],
+  ])("sends OpenAI's seed on %s as Mistral's random_seed", async (endpoint, body, upstreamBody) => {
+    fake.reply({ kind: 'json', body: endpoint === 'chat' ? CHAT_RESPONSE : COMPLETIONS_RESPONSE });
+    expect((await invoke(endpoint, body)).status).toBe(200);
+    await expectUpstreamCall(CHAT_PATH, upstreamBody);
+  });
+
+  it.each([
+    [
+      'chat',
+      { messages: HELLO, temperature: 1.6 },
+      'Invalid value for temperature: must be a number between 0 and 1.5 for Mistral.',
+    ],
+    [
+      'chat',
+      { messages: HELLO, seed: -1 },
+      'Invalid value for seed: must be an integer of at least 0 for Mistral.',
+    ],
+    [
+      'completions',
+      { prompt: 'x', seed: 1.5 },
+      'Invalid value for seed: must be an integer of at least 0 for Mistral.',
+    ],
+  ])('answers 422 without calling Mistral for %s %j', async (endpoint, body, detail) => {
+    expect(await invoke(endpoint, body)).toEqual({ status: 422, json: { detail } });
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it("sends chat's temperature of 1.5, Mistral's maximum, unchanged", async () => {
+    fake.reply({ kind: 'json', body: CHAT_RESPONSE });
+    await invoke('chat', { messages: HELLO, temperature: 1.5 });
+    await expectUpstreamCall(CHAT_PATH, {
+      model: 'mistral-small-latest',
+      messages: HELLO,
+      temperature: 1.5,
+      n: 1,
+    });
+  });
+});
+
+describe('mistral errors inside a stream', () => {
+  it("ends the stream with an error event carrying Mistral's own message", async () => {
+    fake.reply({
+      kind: 'sse',
+      events: [sseFrame(CHAT_STREAM_CHUNKS[0]), sseFrame(SERVICE_UNAVAILABLE_ERROR)],
+    });
+    const response = await invokeStream('chat', { messages: HELLO, stream: true });
+    expect(response).toEqual({
+      status: 200,
+      events: [CHAT_GATEWAY_CHUNKS[0], { error: { message: 'Service unavailable.', type: 'UpstreamError' } }],
+    });
+  });
+
+  it('ends the stream with the message of an OpenAI-style error payload', async () => {
+    const error = { error: { message: 'Internal error', type: 'internal_server_error', code: 500 } };
+    fake.reply({ kind: 'sse', events: [sseFrame(error)] });
+    const response = await invokeStream('chat', { messages: HELLO, stream: true });
+    expect(response).toEqual({
+      status: 200,
+      events: [{ error: { message: 'Internal error', type: 'UpstreamError' } }],
+    });
   });
 });

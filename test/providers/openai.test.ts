@@ -14,6 +14,7 @@ import {
   gatewayChatChunks,
   invalidApiKeyError,
   rateLimitError,
+  streamServerError,
   textCompletion,
 } from '../fakes/openai.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -390,16 +391,13 @@ describe('OpenAI upstream errors (reference §6.6)', () => {
     });
   });
 
-  it('maps 500 text/html to 502 naming the content type (item 68)', async () => {
+  it('keeps the status of a 500 text/html answer, with its text (hardening item 8)', async () => {
     fake.reply({ kind: 'text', status: 500, body: '<html>oops</html>', contentType: 'text/html' });
     const response = await invoke('chat', { messages: HI });
     await upstreamRequest();
     expect({ status: response.statusCode, body: response.json() }).toEqual({
-      status: 502,
-      body: {
-        detail:
-          'The returned data type from the route service is not supported. Received content type: text/html',
-      },
+      status: 500,
+      body: { detail: '<html>oops</html>' },
     });
   });
 
@@ -482,7 +480,7 @@ describe('OpenAI streaming (reference §9.6, §5.5)', () => {
       model: 'm',
       choices: [{ index: 0, finish_reason: null, delta: { content: 't' } }],
     };
-    fake.reply({ kind: 'sse', events: [sseFrame(chunk)] });
+    fake.reply({ kind: 'sse', events: [sseFrame(chunk), sseFrame('[DONE]')] });
     const response = await postStream('/endpoints/chat/invocations', { messages: HI, stream: true });
     await upstreamRequest();
     expect(response.text).toBe(
@@ -501,7 +499,10 @@ describe('OpenAI streaming (reference §9.6, §5.5)', () => {
   });
 
   it('skips keep-alive comments (item 77)', async () => {
-    fake.reply({ kind: 'sse', events: [': keep-alive\n\n', sseFrame(chatChunks[1]), ': keep-alive\n\n'] });
+    fake.reply({
+      kind: 'sse',
+      events: [': keep-alive\n\n', sseFrame(chatChunks[1]), ': keep-alive\n\n', sseFrame('[DONE]')],
+    });
     const response = await postStream('/endpoints/chat/invocations', { messages: HI, stream: true });
     await upstreamRequest();
     expect(response.text).toBe(events([gatewayChatChunks[1]]));
@@ -626,7 +627,7 @@ describe('OpenAI streaming (reference §9.6, §5.5)', () => {
       model: 'm',
       choices: [{ index: 0, finish_reason: null, delta: { content: 't' } }],
     };
-    fake.reply({ kind: 'sse', events: [sseFrame(chunk)] });
+    fake.reply({ kind: 'sse', events: [sseFrame(chunk), sseFrame('[DONE]')] });
     const response = await postStream('/endpoints/completions/invocations', { prompt: 'hi', stream: true });
     await upstreamRequest();
     expect(response.text).toBe(
@@ -641,6 +642,30 @@ describe('OpenAI streaming (reference §9.6, §5.5)', () => {
       ]),
     );
   });
+
+  const completionsChunk = {
+    id: 'cmpl-7iA7iJjj8V2zOkCGvWF2hAkDWBQZe',
+    object: 'text_completion_chunk',
+    created: 1690759702,
+    model: 'gpt-3.5-turbo-instruct',
+    choices: [{ index: 0, finish_reason: null, text: 'This' }],
+  };
+
+  it.each([
+    ['chat', { messages: HI, stream: true }, chatChunks[1], gatewayChatChunks[1]],
+    ['completions', { prompt: 'x', stream: true }, completionsChunks[0], completionsChunk],
+  ])(
+    'ends a %s stream with the message of an error OpenAI sends mid-stream',
+    async (name, body, chunk, mapped) => {
+      fake.reply({ kind: 'sse', events: [sseFrame(chunk), sseFrame(streamServerError)] });
+      const response = await postStream(`/endpoints/${name}/invocations`, body);
+      await upstreamRequest();
+      const message = JSON.stringify(streamServerError.error.message);
+      expect(response.text).toBe(
+        `${events([mapped])}data: {"error": {"message": ${message}, "type": "UpstreamError"}}\n\n`,
+      );
+    },
+  );
 
   it('answers an upstream 401 with a JSON error before any event (item 80)', async () => {
     fake.reply({ kind: 'json', status: 401, body: { error: { message: 'bad key' } } });
@@ -666,7 +691,8 @@ describe('OpenAI streaming (reference §9.6, §5.5)', () => {
     expect(response).toEqual({
       status: 200,
       type: 'text/event-stream; charset=utf-8',
-      text: events(gatewayChatChunks),
+      // OpenAI's own end marker, on /v1 only (hardening item 7).
+      text: `${events(gatewayChatChunks)}data: [DONE]\n\n`,
     });
   });
 

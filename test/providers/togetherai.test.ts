@@ -195,7 +195,7 @@ describe('togetherai config', () => {
       `${expectedBase}/completions`,
       `${expectedBase}/embeddings`,
     ]);
-    await pools.retainOnly(new Set());
+    await pools.close();
   });
 
   it('loads examples/togetherai.yaml with its key from the environment', async () => {
@@ -706,6 +706,30 @@ describe('togetherai through the gateway', () => {
     });
   });
 
+  describe('errors inside a stream', () => {
+    it.each([
+      [
+        'chat',
+        { messages: [{ role: 'user', content: 'hi' }], stream: true },
+        CHAT_STREAM_EVENTS,
+        CHAT_CHUNKS,
+      ],
+      [
+        'completions',
+        { prompt: 'hi', max_tokens: 5, stream: true },
+        COMPLETIONS_STREAM_EVENTS,
+        COMPLETIONS_CHUNKS,
+      ],
+    ])("ends a %s stream with Together's own message", async (endpoint, body, frames, chunks) => {
+      fake.reply({ kind: 'sse', events: [frames[0]!, sseFrame(SERVICE_UNAVAILABLE_ERROR)] });
+      const response = await invoke(endpoint, body);
+      expect(parseSse(await response.text())).toEqual([
+        chunks[0],
+        { error: { message: 'The server is overloaded or not ready yet.', type: 'UpstreamError' } },
+      ]);
+    });
+  });
+
   describe('upstream failures', () => {
     it('maps a Together 401 to 401 with its message (vector 5)', async () => {
       fake.reply({ kind: 'json', status: 401, body: INVALID_KEY_ERROR });
@@ -759,16 +783,10 @@ describe('togetherai through the gateway', () => {
       });
     });
 
-    it('answers 502 for an HTML error page', async () => {
+    it('keeps the status of an HTML error page, with its text (hardening item 8)', async () => {
       fake.reply({ kind: 'text', status: 503, body: '<html>Bad gateway</html>', contentType: 'text/html' });
       const response = await invokeJson('chat', CHAT_REQUEST);
-      expect(response).toEqual({
-        status: 502,
-        body: {
-          detail:
-            'The returned data type from the route service is not supported. Received content type: text/html',
-        },
-      });
+      expect(response).toEqual({ status: 503, body: { detail: '<html>Bad gateway</html>' } });
     });
   });
 

@@ -19,7 +19,7 @@ import { DISPLAY_NAME, fromAnthropicChatResponse, fromAnthropicCompletionsRespon
 import { fromAnthropicChatEvent, newAnthropicStreamState } from './stream.js';
 
 export const ANTHROPIC_API_BASE = 'https://api.anthropic.com/v1';
-export const ANTHROPIC_VERSION = '2023-06-01';
+const ANTHROPIC_VERSION = '2023-06-01';
 const MESSAGES_PATH = 'messages';
 
 export const anthropicConfigSchema = z.object({

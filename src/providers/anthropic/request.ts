@@ -2,6 +2,7 @@ import { InvalidRequestError } from '../../errors.js';
 import type { ChatMessage, ChatRequest, ContentPart, Tool } from '../../schemas/chat.js';
 import type { CompletionsRequest } from '../../schemas/completions.js';
 import { isRecord } from '../../schemas/json.js';
+import { applyParameterRules, parameterTable } from '../parameter-ranges.js';
 
 /** Reference §3. */
 const DEFAULT_MAX_TOKENS = 8192;
@@ -23,6 +24,17 @@ const TOOL_CHOICES: Readonly<Record<string, { type: string }>> = {
   auto: { type: 'auto' },
   required: { type: 'any' },
 };
+
+/**
+ * OpenAI fields the Messages API has no counterpart for (it refuses unknown fields). A penalty
+ * of 0, the default many clients send, asks for nothing and is left out; any other penalty or a
+ * seed would be silently ignored, so it is refused. `top_k` has no range to narrow (≥ 0 both sides).
+ */
+const PARAMETER_RULES = parameterTable('Anthropic', {
+  presence_penalty: { kind: 'unsupported', neutral: 0 },
+  frequency_penalty: { kind: 'unsupported', neutral: 0 },
+  seed: { kind: 'unsupported' },
+});
 
 const TOP_P_CHAT = "Cannot set both 'temperature' and 'top_p' parameters.";
 const TOP_P_COMPLETIONS = `${TOP_P_CHAT} Please use only the temperature parameter for your query.`;
@@ -65,7 +77,7 @@ function toParameters(
   }
   const body: AnthropicBody = { model };
   const renames: Renames = RENAMES;
-  for (const [key, value] of Object.entries(request)) {
+  for (const [key, value] of Object.entries(applyParameterRules(request, PARAMETER_RULES))) {
     if (value === undefined || handled.has(key)) continue;
     body[renames[key] ?? key] = value;
   }

@@ -2,6 +2,12 @@ import { InvalidRequestError } from '../../errors.js';
 import type { ChatMessage, ChatRequest } from '../../schemas/chat.js';
 import type { CompletionsRequest } from '../../schemas/completions.js';
 import type { EmbeddingsRequest } from '../../schemas/embeddings.js';
+import {
+  applyParameterRules,
+  parameterTable,
+  type ParameterRules,
+  type ParameterTable,
+} from '../parameter-ranges.js';
 
 /**
  * Reference §3 maps the gateway's 0–2 temperature onto Cohere's range. MLflow's ×2.5 targeted
@@ -15,6 +21,22 @@ const COMPLETIONS_RENAMES = { ...RENAMES, stop: 'stop_sequences' } as const sati
   Record<keyof CompletionsRequest, string>
 >;
 type Renames = Readonly<Record<string, string>>;
+
+/**
+ * Cohere v2 chat's ranges (docs.cohere.com/reference/chat) where they are narrower than OpenAI's.
+ * `p` stops at 0.01–0.99: OpenAI's `top_p: 1` (its default, which many clients send) and 0 mean
+ * "no cut-off" and "the top token" there too, so they are clamped. `k` above 500 and negative
+ * penalties (which OpenAI uses to encourage repetition) have no Cohere counterpart and are refused.
+ */
+const SAMPLING_RULES = {
+  top_p: { kind: 'number', min: 0, max: 1, clampTo: [0.01, 0.99] },
+  top_k: { kind: 'number', min: 0, max: 500, isInteger: true },
+  frequency_penalty: { kind: 'number', min: 0, max: 1 },
+  presence_penalty: { kind: 'number', min: 0, max: 1 },
+} as const satisfies ParameterRules;
+const CHAT_RULES = parameterTable('Cohere', SAMPLING_RULES);
+/** Cohere takes up to 5 `stop_sequences`; dropping some would let the answer run on. */
+const COMPLETIONS_RULES = parameterTable('Cohere', { ...SAMPLING_RULES, stop: { kind: 'count', max: 5 } });
 
 /** Gateway fields with no Cohere counterpart: `n` is checked to be 1, the rest are ours. */
 const DROPPED = new Set(['model', 'n', 'temperature', 'messages', 'prompt', 'stream_options']);
@@ -32,9 +54,10 @@ function toParameters(
   model: string | null,
   request: ChatRequest | CompletionsRequest,
   renames: Renames,
+  rules: ParameterTable,
 ): CohereBody {
   const body: CohereBody = { model };
-  for (const [key, value] of Object.entries(request)) {
+  for (const [key, value] of Object.entries(applyParameterRules(request, rules))) {
     if (value === undefined || DROPPED.has(key)) continue;
     body[renames[key] ?? key] = value;
   }
@@ -57,7 +80,7 @@ export function toCohereChatBody(request: ChatRequest, model: string | null): Co
   if (request.stop !== undefined) invalid(422, 'Parameter stop is not supported for Cohere chat.', 'stop');
   const role = request.messages.at(-1)?.role;
   if (role !== 'user') invalid(422, `Last message must be from user, got ${String(role)}.`, 'messages');
-  const body = toParameters(model, request, RENAMES);
+  const body = toParameters(model, request, RENAMES, CHAT_RULES);
   body.messages = request.messages.filter((message) => COHERE_ROLES.has(message.role)).map(toCohereMessage);
   return body;
 }
@@ -72,7 +95,7 @@ export function toCohereCompletionsBody(request: CompletionsRequest, model: stri
   }
   // v2 chat has no `num_generations`, so only one completion can be asked for.
   if (request.n !== 1) invalid(422, `Parameter n must be 1 for Cohere completions, got ${request.n}.`, 'n');
-  const body = toParameters(model, request, COMPLETIONS_RENAMES);
+  const body = toParameters(model, request, COMPLETIONS_RENAMES, COMPLETIONS_RULES);
   body.messages = [{ role: 'user', content: request.prompt }];
   return body;
 }

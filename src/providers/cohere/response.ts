@@ -105,7 +105,7 @@ export function fromCohereCompletionsResponse(json: unknown, model: string | nul
 }
 
 /** OpenAI's base64 embedding: the vector's float32 little-endian bytes. */
-function toBase64Floats(vector: number[] | string): number[] | string {
+export function toBase64Floats(vector: number[] | string): number[] | string {
   if (typeof vector === 'string') return vector;
   const floats = new Float32Array(vector);
   return Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength).toString('base64');

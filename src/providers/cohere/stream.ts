@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ChatChunk, ToolCallDelta } from '../../schemas/chat.js';
 import type { CompletionsChunk } from '../../schemas/completions.js';
-import { parseUpstreamBody } from '../base.js';
+import { parseUpstreamBody, throwIfStreamError } from '../base.js';
 import { nowSeconds } from '../timestamps.js';
 import { DISPLAY_NAME, toToolFunction, toolCallSchema } from './response.js';
 
@@ -48,8 +48,13 @@ function toToolCallDelta(json: unknown): ToolCallDelta {
   };
 }
 
-/** Reads one event, remembering the `message-start` id; events the gateway does not emit are null. */
+/**
+ * Reads one event, remembering the `message-start` id; events the gateway does not emit are null.
+ * v2 reports a failed generation as `message-end` with `finish_reason: "ERROR"`, passed on as
+ * sent; an `{"error": …}` payload ends the client's stream with the upstream's message.
+ */
 function readStreamEvent(json: unknown, state: CohereStreamState): CohereStreamEvent | null {
+  throwIfStreamError(json);
   switch (parseUpstreamBody(eventTypeSchema, json, DISPLAY_NAME).type) {
     case 'message-start':
       state.id = parseUpstreamBody(messageStartSchema, json, DISPLAY_NAME).id ?? null;
