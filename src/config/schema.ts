@@ -72,13 +72,64 @@ export const modelSchema = z.looseObject({
   config: z.record(z.string(), z.unknown()).optional(),
 });
 
+/** Retries of the same upstream (beyond MLflow, which never retries); off unless configured. */
+export const retrySchema = z
+  .strictObject({
+    /** Attempts in all, the first included. */
+    attempts: z.number().int().min(1).max(10),
+    /** The wait before the second attempt; it doubles each time, with full jitter. */
+    backoff_ms: z.number().int().min(0).max(60_000).default(250),
+    max_backoff_ms: z.number().int().min(0).max(300_000).default(5000),
+    /** An upstream's `Retry-After` is honoured up to this; a longer one ends the retries. */
+    max_retry_after_seconds: z.number().min(0).max(3600).default(30),
+  })
+  .transform((retry) => ({
+    attempts: retry.attempts,
+    backoffMs: retry.backoff_ms,
+    maxBackoffMs: Math.max(retry.max_backoff_ms, retry.backoff_ms),
+    maxRetryAfterMs: retry.max_retry_after_seconds * 1000,
+  }));
+export type RetryPolicy = z.infer<typeof retrySchema>;
+
 /** The endpoint around its provider config, with `route_type` already folded in. */
 export const endpointShellSchema = z.looseObject({
   name: nameSchema,
   endpoint_type: endpointTypeSchema,
   model: modelSchema,
   limit: limitSchema.nullish(),
+  retry: retrySchema.nullish(),
+  /** Bounds each upstream call of this endpoint; the gateway-wide timeout when absent. */
+  timeout_seconds: z.number().positive().max(3600).nullish(),
 });
 export type EndpointShell = z.infer<typeof endpointShellSchema>;
+
+export const ROUTING_STRATEGIES = ['TRAFFIC_SPLIT', 'FALLBACK'] as const;
+export type RoutingStrategy = (typeof ROUTING_STRATEGIES)[number];
+
+/** Upstream statuses after which a FALLBACK route tries its next destination, by default. */
+export const DEFAULT_FALLBACK_STATUSES = [429, 500, 502, 503, 504] as const;
+
+const PERCENTAGE_RANGE = 'The route destination traffic percentage must between 0 and 100.';
+
+const destinationSchema = z.looseObject({
+  name: z.string(),
+  traffic_percentage: z
+    .number()
+    .int()
+    .min(0, { error: PERCENTAGE_RANGE })
+    .max(100, { error: PERCENTAGE_RANGE })
+    .optional(),
+});
+
+/** Reference §2.10.1: a traffic route over existing endpoints, plus llmgw's FALLBACK strategy. */
+export const trafficRouteSchema = z.looseObject({
+  name: nameSchema,
+  task_type: endpointTypeSchema,
+  destinations: z.array(destinationSchema).min(1),
+  routing_strategy: z.enum(ROUTING_STRATEGIES).default('TRAFFIC_SPLIT'),
+  /** FALLBACK only: the upstream statuses that move on to the next destination. */
+  fallback_on: z.array(z.number().int().min(400).max(599)).min(1).optional(),
+});
+export type TrafficRouteShell = z.infer<typeof trafficRouteSchema>;
 
 export type { EndpointType };

@@ -1,9 +1,16 @@
+import { Ai21LabsAdapter } from './ai21labs.js';
 import { AnthropicAdapter } from './anthropic/index.js';
-import type { ProviderClass } from './base.js';
+import type { EndpointType } from '../schemas/endpoint-type.js';
+import { supportsEndpointType, type ProviderClass } from './base.js';
 import { CohereAdapter } from './cohere/index.js';
+import { GeminiAdapter } from './gemini/index.js';
+import { HuggingFaceTgiAdapter } from './huggingface-text-generation-inference.js';
 import { MistralAdapter } from './mistral.js';
+import { MlflowModelServingAdapter } from './mlflow-model-serving.js';
 import { MockAdapter } from './mock.js';
+import { MosaicMlAdapter } from './mosaicml.js';
 import { OpenAiAdapter } from './openai.js';
+import { PalmAdapter } from './palm.js';
 import { TogetherAiAdapter } from './togetherai.js';
 
 /** The built-in providers: one line each. */
@@ -14,6 +21,12 @@ export const BUILT_IN_PROVIDERS = [
   MistralAdapter,
   CohereAdapter,
   AnthropicAdapter,
+  GeminiAdapter,
+  HuggingFaceTgiAdapter,
+  MlflowModelServingAdapter,
+  PalmAdapter,
+  MosaicMlAdapter,
+  Ai21LabsAdapter,
 ] as const satisfies readonly ProviderClass[];
 
 export interface ResolvedProvider {
@@ -39,19 +52,21 @@ export class ProviderRegistry {
 
   constructor(builtIns: readonly ProviderClass[] = BUILT_IN_PROVIDERS) {
     for (const providerClass of builtIns) {
-      this.#builtIn.set(normalizeBuiltInName(providerClass.provider), {
-        providerClass,
-        presetConfig: null,
-        isPlugin: false,
-      });
+      this.#addBuiltIn(providerClass.provider, { providerClass, presetConfig: null, isPlugin: false });
       for (const [alias, preset] of Object.entries(providerClass.aliases ?? {})) {
-        this.#builtIn.set(normalizeBuiltInName(alias), {
-          providerClass,
-          presetConfig: preset,
-          isPlugin: false,
-        });
+        this.#addBuiltIn(alias, { providerClass, presetConfig: preset, isPlugin: false });
       }
     }
+  }
+
+  /** A second built-in under the same loose name would silently shadow the first. */
+  #addBuiltIn(name: string, entry: ResolvedProvider): void {
+    const key = normalizeBuiltInName(name);
+    const existing = this.#builtIn.get(key);
+    if (existing !== undefined) {
+      throw new Error(`Provider ${name} is already registered: ${existing.providerClass.name}`);
+    }
+    this.#builtIn.set(key, entry);
   }
 
   /** Adds a plugin provider under its exact `provider` key. */
@@ -66,5 +81,10 @@ export class ProviderRegistry {
 
   resolve(name: string): ResolvedProvider | undefined {
     return this.#builtIn.get(normalizeBuiltInName(name)) ?? this.#plugins.get(name);
+  }
+
+  /** Whether a provider class implements an endpoint type; config/ checks it at load. */
+  supports(providerClass: ProviderClass, endpointType: EndpointType): boolean {
+    return supportsEndpointType(providerClass.supports, endpointType);
   }
 }
