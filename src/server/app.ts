@@ -27,6 +27,7 @@ export const REDACTED_HEADERS = [
   'req.headers.authorization',
   'req.headers["api-key"]',
   'req.headers["x-api-key"]',
+  'req.headers["x-goog-api-key"]',
   'req.headers.cookie',
 ];
 
