@@ -102,6 +102,8 @@ export interface GatewayStartOptions {
   logLevel: string;
   /** Directory for a V8 CPU profile of the whole run, written when the gateway stops. */
   cpuProfileDir?: string;
+  /** Extra environment, e.g. LLMGW_METRICS=off for the metrics-cost comparison. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startGateway(options: GatewayStartOptions): Promise<GatewayProcess> {
@@ -114,7 +116,7 @@ export async function startGateway(options: GatewayStartOptions): Promise<Gatewa
     cwd: ROOT,
     // One process, like the fake: `llmgw start` defaults to 2 workers (reference §1.1), which
     // would split the gateway across both cores and hide its cost per request.
-    env: { ...process.env, LLMGW_LOG_LEVEL: options.logLevel, LLMGW_WORKERS: '1' },
+    env: { ...process.env, LLMGW_LOG_LEVEL: options.logLevel, LLMGW_WORKERS: '1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = tail(child, `gateway ${String(child.pid)}`);

@@ -1,7 +1,9 @@
 // `npm run bench`: the gateway's added cost against direct calls to the same fake upstream,
 // measured in one run. Flags: --quick (tiny durations), --no-build (use dist/ as it is),
 // --log-level <level> (the gateway's, default warn), --profile (scenario 3 only, under
-// `node --cpu-prof`, then the hottest functions).
+// `node --cpu-prof`, then the hottest functions), --metrics-cost (CPU per request with
+// Prometheus metrics on vs off, alone), --bedrock-cost (start time and RSS with and without a
+// Bedrock endpoint, alone).
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,6 +23,8 @@ import { checkTargets, formatReport, loadAverage, machine, type BenchResults } f
 import { chatRoutes, gatewayConfig } from './requests.js';
 import { runFixedRate } from './scenarios/fixed-rate.js';
 import { runMemory } from './scenarios/memory.js';
+import { runBedrockCost } from './scenarios/bedrock-cost.js';
+import { runMetricsCost } from './scenarios/metrics-cost.js';
 import { runReload } from './scenarios/reload.js';
 import { runSerial } from './scenarios/serial.js';
 import { runStreaming } from './scenarios/streaming.js';
@@ -151,6 +155,36 @@ async function profile(options: BenchOptions): Promise<void> {
   }
 }
 
+/** `--metrics-cost`: prints and saves the metrics on/off comparison. */
+async function metricsCost(options: BenchOptions): Promise<void> {
+  const result = await withContext(options, async (context) => {
+    await preflight(context);
+    return runMetricsCost(context);
+  });
+  const path = join(dirname(options.resultsPath), 'metrics-cost.json');
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(
+    path,
+    `${JSON.stringify({ startedAt: new Date().toISOString(), quick: options.quick, result }, null, 2)}\n`,
+  );
+  process.stdout.write(
+    `metrics cost: gateway CPU per request ${result.offCpuMicrosPerRequest} µs with metrics off, ${result.onCpuMicrosPerRequest} µs on (difference ${result.addedCpuMicrosPerRequest} µs, ${result.addedPercent}%), median of ${result.rounds} alternating rounds of ${result.requestsPerRound}; ${result.failed} failed\n` +
+      `metrics recording alone (in process): ${result.recordingNanosPerRequest.off} ns per request off, ${result.recordingNanosPerRequest.on} ns on (+${result.recordingNanosPerRequest.added} ns)\n`,
+  );
+}
+
+/** `--bedrock-cost`: start time and RSS with and without a Bedrock endpoint (the AWS SDK). */
+async function bedrockCost(options: BenchOptions): Promise<void> {
+  const result = await withContext(options, (context) => runBedrockCost(context));
+  const path = join(dirname(options.resultsPath), 'bedrock-cost.json');
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${JSON.stringify({ startedAt: new Date().toISOString(), result }, null, 2)}\n`);
+  process.stdout.write(
+    `bedrock cost: start ${result.startMs.without} ms without a Bedrock endpoint, ${result.startMs.with} ms with (+${result.startMs.added} ms); ` +
+      `RSS ${result.rssMb.without} MB without, ${result.rssMb.with} MB with (+${result.rssMb.added} MB); median of ${result.rounds} rounds\n`,
+  );
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({
     options: {
@@ -158,6 +192,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       'no-build': { type: 'boolean', default: false },
       'log-level': { type: 'string', default: 'warn' },
       profile: { type: 'boolean', default: false },
+      'metrics-cost': { type: 'boolean', default: false },
+      'bedrock-cost': { type: 'boolean', default: false },
     },
   });
   const options: BenchOptions = {
@@ -168,5 +204,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     progress: (line) => process.stderr.write(`bench: ${line}\n`),
   };
   if (values.profile) await profile(options);
+  else if (values['metrics-cost']) await metricsCost(options);
+  else if (values['bedrock-cost']) await bedrockCost(options);
   else process.stdout.write(`${formatReport(await runBench(options))}\n`);
 }
