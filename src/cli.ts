@@ -2,13 +2,15 @@
 import cluster from 'node:cluster';
 import { Command, InvalidArgumentError } from 'commander';
 import { ClusterCounterStore } from './access/cluster-counter-store.js';
+import { newClientKey } from './access/keys.js';
 import { loadConfig } from './config/load.js';
 import { ConfigErrors } from './errors.js';
-import { ProviderRegistry } from './providers/registry.js';
+import { PLUGINS_ENV, PluginProviderSource } from './config/plugins.js';
+import { PluginLoader } from './providers/plugins.js';
 import { DEFAULT_WORKERS, runPrimary } from './server/cluster.js';
 import { DEFAULT_SHUTDOWN_GRACE_SECONDS, installShutdown } from './server/shutdown.js';
 import { defaultLogger, startGateway } from './server/start.js';
-import { DEFAULT_TIMEOUT_SECONDS } from './upstream/request.js';
+import { DEFAULT_TIMEOUT_SECONDS, maxResponseBytesFromEnv } from './upstream/request.js';
 import { VERSION } from './version.js';
 
 /** Where the config path may come from when the flag is absent, in order. */
@@ -72,6 +74,16 @@ function redisUrlFromEnv(): string | undefined {
 }
 
 /** Reference [D6]: MLFLOW_GATEWAY_ROUTE_TIMEOUT_SECONDS, default 300. */
+/** Checked before any worker starts, so a bad value stops the gateway once, not each worker. */
+function maxResponseBytesOrExit(): number {
+  try {
+    return maxResponseBytesFromEnv();
+  } catch (error) {
+    process.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+}
+
 function timeoutSecondsFromEnv(): number {
   const raw = process.env.MLFLOW_GATEWAY_ROUTE_TIMEOUT_SECONDS;
   const value = raw === undefined || raw === '' ? DEFAULT_TIMEOUT_SECONDS : Number(raw);
@@ -82,6 +94,17 @@ function timeoutSecondsFromEnv(): number {
     process.exit(2);
   }
   return value;
+}
+
+/** Built-ins plus the plugins named by the config's `plugins:` and LLMGW_PLUGINS, per load. */
+function providerSource(): PluginProviderSource {
+  return new PluginProviderSource(new PluginLoader(), process.env[PLUGINS_ENV]);
+}
+
+/** LLMGW_METRICS=off turns metrics off; anything else (or unset) leaves them on. */
+function isMetricsOn(): boolean {
+  const value = process.env.LLMGW_METRICS?.toLowerCase();
+  return value !== 'off' && value !== 'false' && value !== '0';
 }
 
 function describeErrors(error: unknown, path: string): string[] {
@@ -100,6 +123,7 @@ interface StartFlags {
   port: number;
   workers?: number;
   shutdownGraceSeconds?: number;
+  metricsPort?: number;
 }
 
 program
@@ -118,9 +142,15 @@ program
     `on SIGINT/SIGTERM, how long requests in flight may take to finish (env LLMGW_SHUTDOWN_GRACE_SECONDS, default ${DEFAULT_SHUTDOWN_GRACE_SECONDS})`,
     parseSeconds,
   )
+  .option(
+    '--metrics-port <port>',
+    'serve GET /metrics on this port instead of the gateway port (env LLMGW_METRICS_PORT; LLMGW_METRICS=off turns metrics off)',
+    parsePort,
+  )
   .action(async (options: StartFlags) => {
     const configPath = configPathFrom(options.configPath);
     const timeoutSeconds = timeoutSecondsFromEnv();
+    maxResponseBytesOrExit();
     const workers = flagOrEnv(options.workers, 'LLMGW_WORKERS', parseWorkers, DEFAULT_WORKERS);
     const graceSeconds = flagOrEnv(
       options.shutdownGraceSeconds,
@@ -129,12 +159,14 @@ program
       DEFAULT_SHUTDOWN_GRACE_SECONDS,
     );
     const redisUrl = redisUrlFromEnv();
-    const registry = new ProviderRegistry();
+    const metricsPort = flagOrEnv(options.metricsPort, 'LLMGW_METRICS_PORT', parsePort, undefined);
+    const metrics = isMetricsOn() ? { host: options.host, port: metricsPort ?? null } : null;
+    const registry = providerSource();
     try {
       if (workers > 1 && cluster.isPrimary) {
         // Reference §1.1: the file is validated before any worker starts; each worker loads it again.
         await loadConfig(configPath, registry);
-        runPrimary({ workers, graceSeconds });
+        runPrimary({ workers, graceSeconds, metrics });
         return;
       }
       const gateway = await startGateway({
@@ -147,6 +179,12 @@ program
         // A worker's counters live in its primary, so limits hold across workers.
         counterStore: cluster.isWorker ? (log) => new ClusterCounterStore({ log }) : undefined,
         logger: defaultLogger(),
+        telemetry: {
+          metrics: metrics !== null,
+          metricsPort,
+          metricsHost: options.host,
+          isClusterWorker: cluster.isWorker,
+        },
       });
       installShutdown({
         graceSeconds,
@@ -170,7 +208,7 @@ program
   .action(async (options: { configPath?: string }) => {
     const configPath = configPathFrom(options.configPath);
     try {
-      const config = await loadConfig(configPath, new ProviderRegistry());
+      const config = await loadConfig(configPath, providerSource());
       for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
       const names = config.endpoints.map((endpoint) => endpoint.name);
       process.stdout.write(
@@ -180,6 +218,17 @@ program
       for (const line of describeErrors(error, configPath)) process.stderr.write(`${line}\n`);
       process.exitCode = 1;
     }
+  });
+
+const keys = program.command('keys').description('Client keys for the `clients:` section');
+keys
+  .command('new')
+  .description('Print a fresh random key and its sha256, for a client entry')
+  .action(() => {
+    const { key, keySha256 } = newClientKey();
+    process.stdout.write(
+      `key: ${key}\nkey_sha256: ${keySha256}\n\nGive the key to the client; put one of these in its entry:\n  key: $ENV_VAR_HOLDING_THE_KEY\n  key_sha256: ${keySha256}\n`,
+    );
   });
 
 await program.parseAsync(process.argv);

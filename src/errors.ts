@@ -25,6 +25,8 @@ export type GatewayErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_OPERATION'
   | 'RATE_LIMITED'
+  | 'INVALID_API_KEY'
+  | 'PERMISSION_DENIED'
   | 'UPSTREAM_ERROR'
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_UNREACHABLE'
@@ -139,8 +141,11 @@ export class RateLimitedError extends GatewayError {
 
 /** The upstream answered with an error status; `detail` is mapped as reference §6.6. */
 export class UpstreamError extends GatewayError {
-  constructor(status: number, detail: unknown) {
+  /** The upstream's `Retry-After` header as sent, for the retry policy to read. */
+  readonly retryAfter: string | null;
+  constructor(status: number, detail: unknown, retryAfter: string | null = null) {
     super(status, 'UPSTREAM_ERROR', detail);
+    this.retryAfter = retryAfter;
   }
 }
 

@@ -5,9 +5,13 @@ import type { z } from 'zod';
 import { ConfigError, ConfigErrors } from '../errors.js';
 import type { ProviderClass } from '../providers/base.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { ProviderSource } from './plugins.js';
 import type { EndpointType } from '../schemas/endpoint-type.js';
-import { endpointShellSchema, type RateLimit } from './schema.js';
+import { endpointShellSchema, type RateLimit, type RetryPolicy } from './schema.js';
+import { loadTrafficRoutes, type TrafficRouteConfig } from './traffic-routes.js';
 import { isRecord } from '../schemas/json.js';
+import { loadAccess, type AccessConfig } from '../access/clients.js';
+import type { Pricing } from '../access/pricing.js';
 
 /** One endpoint of a loaded config: validated, secrets resolved, ready to build an adapter. */
 export interface EndpointConfig {
@@ -20,10 +24,19 @@ export interface EndpointConfig {
   /** The provider's config, parsed by its own `configSchema`. */
   config: unknown;
   limit: RateLimit | null;
+  retry: RetryPolicy | null;
+  /** Bounds each upstream attempt; null: the gateway-wide timeout only. */
+  timeoutSeconds: number | null;
+  /** USD per million tokens; null when unpriced (no budgeted client may reach it). */
+  pricing: Pricing | null;
 }
 
 export interface GatewayConfig {
   endpoints: EndpointConfig[];
+  /** Traffic routes over the endpoints (reference §2.10.1). */
+  routes: TrafficRouteConfig[];
+  /** `clients:` and `access:`; absent when the file has neither (the gateway is open). */
+  access?: AccessConfig;
   /** Deprecation notices (legacy `routes:` / `route_type:`), for the log. */
   warnings: string[];
   /**
@@ -48,7 +61,7 @@ export function digestConfigText(text: string): string {
 }
 
 /** Reads and validates a config file; throws ConfigErrors listing every problem. */
-export async function loadConfig(path: string, registry: ProviderRegistry): Promise<GatewayConfig> {
+export async function loadConfig(path: string, providers: ProviderSource): Promise<GatewayConfig> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -58,7 +71,8 @@ export async function loadConfig(path: string, registry: ProviderRegistry): Prom
       code === 'ENOENT' ? `${path} does not exist` : `${path} could not be read (${code ?? 'error'})`;
     throw new ConfigErrors([new ConfigError(message)]);
   }
-  return parseConfig(text, registry, path);
+  // A plugin source builds the registry from the file's `plugins:` (config/plugins.ts).
+  return parseConfig(text, await providers.registryFor(text, path), path);
 }
 
 /**
@@ -84,9 +98,16 @@ export function parseConfig(
   }
   const root: unknown = document.toJS();
   const context = new LoadContext(document, lineCounter, registry);
-  const endpoints = context.loadFile(root);
+  const { endpoints, routes } = context.loadFile(root);
+  const access = loadAccess(root, { endpoints, routes }, context.report);
   if (context.errors.length > 0) throw new ConfigErrors(context.errors);
-  return { endpoints, warnings: context.warnings, digest: digestConfigText(text) };
+  return {
+    endpoints,
+    routes,
+    warnings: context.warnings,
+    digest: digestConfigText(text),
+    ...(access && { access }),
+  };
 }
 
 function firstLine(message: string): string {
@@ -113,71 +134,81 @@ class LoadContext {
     this.#registry = registry;
   }
 
-  loadFile(root: unknown): EndpointConfig[] {
+  loadFile(root: unknown): { endpoints: EndpointConfig[]; routes: TrafficRouteConfig[] } {
+    const none = { endpoints: [], routes: [] };
     if (root === null || root === undefined) {
       this.#fail([], 'The gateway configuration is invalid: the file is empty');
-      return [];
+      return none;
     }
     if (!isRecord(root)) {
       this.#fail(
         [],
         'The gateway configuration is invalid: the file must be a mapping with an `endpoints` list',
       );
-      return [];
+      return none;
     }
-    const listKey = this.#chooseList(root);
-    if (listKey === null) return [];
+    const choice = this.#chooseList(root);
+    if (choice === null) return none;
+    const listKey = choice.list;
     const list = root[listKey];
     if (!Array.isArray(list)) {
       this.#fail([listKey], `The gateway configuration is invalid: '${listKey}' must be a list of endpoints`);
-      return [];
+      return none;
     }
     if (list.some((entry) => isRecord(entry) && 'route_type' in entry))
       this.warnings.push(ROUTE_TYPE_DEPRECATED);
     const duplicate = this.#firstDuplicateName(list);
     if (duplicate !== null) {
       this.#fail([listKey, duplicate.index, 'name'], DUPLICATE_NAMES, duplicate.name);
-      return [];
+      return none;
     }
     const endpoints: EndpointConfig[] = [];
     list.forEach((entry, index) => {
       const endpoint = this.#loadEndpoint(entry, [listKey, index]);
       if (endpoint) endpoints.push(endpoint);
     });
-    return endpoints;
+    const routes = choice.trafficRoutes ? this.#loadTrafficRoutes(choice.trafficRoutes, list, endpoints) : [];
+    return { endpoints, routes };
+  }
+
+  #loadTrafficRoutes(
+    entries: readonly unknown[],
+    list: readonly unknown[],
+    endpoints: readonly EndpointConfig[],
+  ): TrafficRouteConfig[] {
+    const names = list.map((entry) => (isRecord(entry) ? entry.name : undefined));
+    const { routes, problems } = loadTrafficRoutes(entries, endpoints, names);
+    for (const problem of problems) this.#fail(['routes', ...problem.path], problem.message, problem.route);
+    return routes;
   }
 
   /** Reference §2.10.1 port rule for the `routes` key. */
-  #chooseList(root: Record<string, unknown>): 'endpoints' | 'routes' | null {
+  #chooseList(
+    root: Record<string, unknown>,
+  ): { list: 'endpoints' | 'routes'; trafficRoutes: readonly unknown[] | null } | null {
     const routes = root.routes;
+    let trafficRoutes: readonly unknown[] | null = null;
     if (routes !== undefined && routes !== null) {
       const entries = Array.isArray(routes) ? routes : [];
       const withDestinations = entries.filter((entry) => isRecord(entry) && 'destinations' in entry).length;
-      if (withDestinations > 0 && withDestinations === entries.length) {
-        this.#fail(
-          ['routes'],
-          'Traffic routes (`routes:` entries with `destinations`) are not supported by llmgw; list endpoints under `endpoints:`.',
-        );
-        return null;
-      }
-      if (withDestinations > 0) {
+      if (withDestinations > 0 && withDestinations < entries.length) {
         this.#fail(
           ['routes'],
           'The `routes` list mixes traffic routes (with `destinations`) and legacy endpoints.',
         );
         return null;
       }
-      if (root.endpoints === undefined) {
+      if (withDestinations > 0) trafficRoutes = entries;
+      else if (root.endpoints === undefined) {
         this.warnings.push(ROUTES_DEPRECATED);
-        return 'routes';
-      }
-      this.warnings.push("Both 'endpoints' and 'routes' are present; 'routes' is ignored.");
+        return { list: 'routes', trafficRoutes: null };
+      } else this.warnings.push("Both 'endpoints' and 'routes' are present; 'routes' is ignored.");
     }
     if (root.endpoints === undefined) {
       this.#fail(['endpoints'], 'The gateway configuration is invalid: endpoints: Field required');
       return null;
     }
-    return 'endpoints';
+    return { list: 'endpoints', trafficRoutes };
   }
 
   /** The second entry carrying an already used name, so the error points at it. */
@@ -211,7 +242,7 @@ class LoadContext {
       );
       return null;
     }
-    const { name, endpoint_type: endpointType, model, limit } = shell.data;
+    const { name, endpoint_type: endpointType, model, limit, retry } = shell.data;
     const modelPath = [...path, 'model'];
     const resolved = this.#registry.resolve(model.provider);
     if (!resolved) {
@@ -256,6 +287,9 @@ class LoadContext {
       modelName,
       config: config.data,
       limit: limit ?? null,
+      retry: retry ?? null,
+      timeoutSeconds: shell.data.timeout_seconds ?? null,
+      pricing: shell.data.pricing ?? null,
     };
   }
 
@@ -296,6 +330,11 @@ class LoadContext {
       this.#fail([...base, ...issuePath], issue.message, endpoint);
     }
   }
+
+  /** For sections loaded outside this class (`clients:`): a problem at a path of the file. */
+  readonly report = (path: YamlPath, message: string): void => {
+    this.#fail(path, message);
+  };
 
   #fail(path: YamlPath, message: string, endpoint?: string): void {
     const position = this.#positionOf(path);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ENDPOINT_TYPES, type EndpointType } from '../schemas/endpoint-type.js';
+import { pricingSchema } from '../access/pricing.js';
 
 // The shape of the YAML file around `model.config`; each provider validates its own config.
 
@@ -100,6 +101,8 @@ export const endpointShellSchema = z.looseObject({
   retry: retrySchema.nullish(),
   /** Bounds each upstream call of this endpoint; the gateway-wide timeout when absent. */
   timeout_seconds: z.number().positive().max(3600).nullish(),
+  /** USD per million tokens, for client budgets. */
+  pricing: pricingSchema.nullish(),
 });
 export type EndpointShell = z.infer<typeof endpointShellSchema>;
 

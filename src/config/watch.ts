@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { readFile, realpath } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { ConfigError, ConfigErrors } from '../errors.js';
-import type { ProviderRegistry } from '../providers/registry.js';
+import type { ProviderSource } from './plugins.js';
 import { digestConfigText, parseConfig, type GatewayConfig } from './load.js';
 
 /** Quiet time after the last file event before the file is read: one reload per burst. */
@@ -12,7 +12,8 @@ export const DEFAULT_RELOAD_DEBOUNCE_MS = 50;
 export interface ConfigWatcherOptions {
   /** The config path as given; it may be a symlink (a Kubernetes ConfigMap mount). */
   path: string;
-  registry: ProviderRegistry;
+  /** Resolves `provider:` names; a plugin source re-reads the file's `plugins:` each reload. */
+  registry: ProviderSource;
   /** `digest` of the config already serving; the same text is never applied again. */
   appliedDigest: string;
   /** Puts a valid config in force; a throw counts as a failed reload. */
@@ -36,6 +37,18 @@ interface ConfigWatcherEvents {
   'watch-error': [unknown];
 }
 
+/** How often the file is stat'ed in case a change event was lost. */
+export const STAT_POLL_INTERVAL_MS = 1000;
+
+async function statSignature(path: string): Promise<string> {
+  try {
+    const stats = await stat(path);
+    return `${stats.mtimeMs}:${stats.size}:${stats.ino}`;
+  } catch {
+    return 'missing';
+  }
+}
+
 function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === 'ENOENT';
 }
@@ -55,7 +68,7 @@ function toConfigErrors(error: unknown): ConfigError[] {
  */
 export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
   readonly #path: string;
-  readonly #registry: ProviderRegistry;
+  readonly #registry: ProviderSource;
   readonly #apply: ConfigWatcherOptions['apply'];
   readonly #debounceMs: number;
   /** Digests (sha256) of the texts serving and last rejected. */
@@ -67,6 +80,9 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | null = null;
   #isDirty = false;
+  #poll: NodeJS.Timeout | undefined;
+  /** The file's mtime, size and inode when it was last read, for the poll to compare. */
+  #seen = '';
 
   constructor(options: ConfigWatcherOptions) {
     super();
@@ -100,9 +116,21 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
     });
     await new Promise<void>((ready) => watcher.once('ready', ready));
     await this.#run();
+    // A safety net under the events: chokidar coalesces a change that follows another within
+    // its throttle window, and a busy machine can lose one. One stat a second is cheap.
+    this.#poll = setInterval(() => {
+      void this.#pollFile();
+    }, STAT_POLL_INTERVAL_MS);
+    this.#poll.unref();
+  }
+
+  async #pollFile(): Promise<void> {
+    if (this.#running || this.#timer !== undefined) return;
+    if ((await statSignature(this.#path)) !== this.#seen) this.#schedule();
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#poll);
     clearTimeout(this.#timer);
     await this.#watcher?.close();
     this.#watcher = null;
@@ -122,6 +150,7 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
   #schedule(): void {
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
+      this.#timer = undefined;
       void this.#run();
     }, this.#debounceMs);
   }
@@ -159,6 +188,8 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
 
   async #check(): Promise<void> {
     await this.#followSymlinks();
+    // Read before the text, so a write in between makes the next poll look again.
+    this.#seen = await statSignature(this.#path);
     let text: string;
     try {
       text = await readFile(this.#path, 'utf8');
@@ -180,7 +211,7 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
     }
     let config: GatewayConfig;
     try {
-      config = parseConfig(text, this.#registry, this.#path);
+      config = parseConfig(text, await this.#registry.registryFor(text, this.#path), this.#path);
       await this.#apply(config);
     } catch (error) {
       this.#rejected = digest;

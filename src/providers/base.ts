@@ -79,6 +79,14 @@ export abstract class ProviderAdapter<Config = unknown> {
   embeddings(_request: EmbeddingsRequest, _context: CallContext): Promise<EmbeddingsResponse> {
     return Promise.reject(new UnsupportedOperationError('embeddings', this.displayName));
   }
+
+  /**
+   * Releases what the adapter holds beyond the shared pools (an SDK client's sockets). Called
+   * once its snapshot is retired (replaced by a reload, last request done) and on shutdown.
+   */
+  close(): Promise<void> | void {
+    return undefined;
+  }
 }
 
 /**

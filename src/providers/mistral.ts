@@ -21,6 +21,8 @@ import {
   compatibleToolCallSchema,
   toCompatibleToolCallDeltas,
   toCompatibleToolCalls,
+  compatibleChunkUsageSchema,
+  toCompatibleChunkUsage,
 } from './openai-compatible.js';
 import {
   applyParameterRules,
@@ -94,7 +96,7 @@ function toMistralCompletionsBody(request: CompletionsRequest, model: string): R
   };
 }
 
-/** Reference §4: `input` and any extras (`encoding_format`, `output_dimension`, …) as sent. */
+/** Reference §4: `input` and any extras (`output_dimension`, …) as sent. */
 function toMistralEmbeddingsBody(request: EmbeddingsRequest, model: string): Record<string, unknown> {
   rejectModelField(request);
   return { model, ...request };
@@ -157,6 +159,7 @@ const chatChunkSchema = z.object({
         .nullish(),
     }),
   ),
+  usage: compatibleChunkUsageSchema,
 });
 
 /** A string as is; chunks → their text parts joined (null when there are none). */
@@ -228,13 +231,14 @@ function startMistralStream(): MistralStreamState {
 }
 
 /**
- * Reference §6: each chunk keeps Mistral's id, object, created, model and choice indexes;
- * `usage` is dropped (S9). A chunk without choices carries nothing a gateway chunk keeps.
+ * Reference §6: each chunk keeps Mistral's id, object, created, model and choice indexes. The
+ * last chunk's `usage` is kept for the gateway's accounting (S9 dropped it; the client still
+ * sees it only when it asks, server/access-hook.ts). A chunk without choices or usage is skipped.
  */
 export function fromMistralChatEvent(json: unknown, state: MistralStreamState): ChatChunk | null {
   throwIfStreamError(json);
   const chunk = parseUpstreamBody(chatChunkSchema, json, DISPLAY_NAME);
-  if (chunk.choices.length === 0) return null;
+  if (chunk.choices.length === 0 && !chunk.usage) return null;
   return {
     id: chunk.id ?? null,
     object: chunk.object ?? 'chat.completion.chunk',
@@ -249,6 +253,7 @@ export function fromMistralChatEvent(json: unknown, state: MistralStreamState): 
         tool_calls: toCompatibleToolCallDeltas(choice.delta?.tool_calls),
       },
     })),
+    ...toCompatibleChunkUsage(chunk.usage),
   };
 }
 

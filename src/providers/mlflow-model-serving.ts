@@ -9,7 +9,6 @@ import { isRecord } from '../schemas/json.js';
 import { jsonHeaders, type UpstreamHeaders, type UpstreamTarget } from '../upstream/request.js';
 import { apiBaseSchema, joinUrl } from '../upstream/url.js';
 import { ProviderAdapter, type AdapterInit, type CallContext } from './base.js';
-import { toBase64Floats } from './cohere/response.js';
 import { nowSeconds } from './timestamps.js';
 
 const DISPLAY_NAME = 'MLflow Model Serving';
@@ -184,23 +183,10 @@ export function fromServingChatResponse(json: unknown, modelName: string | null)
   };
 }
 
-/**
- * `isBase64`: the client asked for OpenAI's `encoding_format: "base64"` (the openai SDK's
- * default). A scoring server only returns numbers, and the SDK would misread them as base64,
- * so the gateway encodes the vectors itself.
- */
-export function fromServingEmbeddingsResponse(
-  json: unknown,
-  modelName: string | null,
-  isBase64 = false,
-): EmbeddingsResponse {
+export function fromServingEmbeddingsResponse(json: unknown, modelName: string | null): EmbeddingsResponse {
   return {
     object: 'list',
-    data: vectorsOf(json).map((vector, index) => ({
-      object: 'embedding',
-      embedding: isBase64 ? toBase64Floats(vector) : vector,
-      index,
-    })),
+    data: vectorsOf(json).map((vector, index) => ({ object: 'embedding', embedding: vector, index })),
     model: modelName,
     usage: { prompt_tokens: null, total_tokens: null },
   };
@@ -235,7 +221,7 @@ export class MlflowModelServingAdapter extends ProviderAdapter<MlflowModelServin
 
   override async embeddings(request: EmbeddingsRequest, context: CallContext): Promise<EmbeddingsResponse> {
     const json = await this.#invoke(toServingEmbeddingsBody(request), context);
-    return fromServingEmbeddingsResponse(json, this.init.modelName, request.encoding_format === 'base64');
+    return fromServingEmbeddingsResponse(json, this.init.modelName);
   }
 
   #invoke(body: Record<string, unknown>, context: CallContext): Promise<unknown> {

@@ -1,8 +1,34 @@
 import { z } from 'zod';
 import type { ResponseToolCall, ToolCallDelta } from '../schemas/chat.js';
+import type { Usage } from '../schemas/generation.js';
 
-// Tool calls as OpenAI-compatible APIs (Mistral, Together AI) return them: OpenAI's
-// `{index?, id, type, function: {name, arguments}}`, read leniently.
+// Tool calls and stream usage as OpenAI-compatible APIs (Mistral, Together AI) return them:
+// OpenAI's `{index?, id, type, function: {name, arguments}}`, read leniently.
+
+/** A stream chunk's `usage`: null on all but the last chunk. */
+export const compatibleChunkUsageSchema = z
+  .object({
+    prompt_tokens: z.number().int().nullish(),
+    completion_tokens: z.number().int().nullish(),
+    total_tokens: z.number().int().nullish(),
+  })
+  .nullish();
+
+const NO_USAGE = Object.freeze({});
+
+/** `{ usage }` to spread into the gateway chunk when the upstream chunk reports it, else `{}`. */
+export function toCompatibleChunkUsage(usage: z.infer<typeof compatibleChunkUsageSchema>): {
+  usage?: Usage;
+} {
+  if (!usage) return NO_USAGE;
+  return {
+    usage: {
+      prompt_tokens: usage.prompt_tokens ?? null,
+      completion_tokens: usage.completion_tokens ?? null,
+      total_tokens: usage.total_tokens ?? null,
+    },
+  };
+}
 
 /** Mistral's spec allows `arguments` as an object as well as OpenAI's JSON string. */
 export const compatibleToolCallSchema = z.object({

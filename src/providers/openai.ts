@@ -5,7 +5,12 @@ import { secretSchema, type Secret } from '../config/secrets.js';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../schemas/chat.js';
 import type { CompletionsChunk, CompletionsRequest, CompletionsResponse } from '../schemas/completions.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../schemas/embeddings.js';
-import { jsonHeaders, type UpstreamHeaders, type UpstreamTarget } from '../upstream/request.js';
+import {
+  jsonHeaders,
+  type Upstream,
+  type UpstreamHeaders,
+  type UpstreamTarget,
+} from '../upstream/request.js';
 import { apiBaseSchema, joinUrl } from '../upstream/url.js';
 import {
   ProviderAdapter,
@@ -91,6 +96,25 @@ function baseUrl(config: OpenAiConfig): { base: string; query: Record<string, st
   return { base: joinUrl(config.openai_api_base ?? '', `openai/deployments/${deployment}`), query };
 }
 
+/** Where a native-API passthrough posts, with the configured key, and the model it names. */
+export interface NativeRelay {
+  readonly upstream: Upstream;
+  readonly target: UpstreamTarget;
+  readonly headers: UpstreamHeaders;
+  readonly model: string | null;
+}
+
+/**
+ * `POST /responses` on OpenAI; Azure serves the Responses API only on its v1 surface,
+ * `{resource}/openai/v1/responses`, with the deployment named in `model` and no api-version.
+ */
+function responsesUrl(config: OpenAiConfig): string {
+  if (config.openai_api_type === 'openai') {
+    return joinUrl(config.openai_api_base ?? OPENAI_API_BASE, 'responses');
+  }
+  return joinUrl(config.openai_api_base ?? '', 'openai/v1/responses');
+}
+
 const toolCallSchema = z.object({
   id: z.string().nullish(),
   type: z.string().nullish(),
@@ -168,6 +192,7 @@ const chatChunkSchema = z.object({
         .nullish(),
     }),
   ),
+  usage: usageSchema.nullish(),
 });
 
 const completionsChunkSchema = z.object({
@@ -182,6 +207,7 @@ const completionsChunkSchema = z.object({
       delta: z.object({ content: z.string().nullish() }).nullish(),
     }),
   ),
+  usage: usageSchema.nullish(),
 });
 
 function toUsage(usage: z.infer<typeof usageSchema>): ChatResponse['usage'] {
@@ -268,6 +294,7 @@ function fromOpenAiChatChunk(json: unknown): ChatChunk {
           })) ?? null,
       },
     })),
+    ...(chunk.usage && { usage: toUsage(chunk.usage) }),
   };
 }
 
@@ -285,6 +312,7 @@ function fromOpenAiCompletionsChunk(json: unknown): CompletionsChunk {
       // [D9]: the Completions API streams `text`; MLflow read the chat shape's delta.content.
       text: choice.text ?? choice.delta?.content ?? null,
     })),
+    ...(chunk.usage && { usage: toUsage(chunk.usage) }),
   };
 }
 
@@ -301,6 +329,7 @@ export class OpenAiAdapter extends ProviderAdapter<OpenAiConfig> {
   readonly #embeddingsTarget: UpstreamTarget;
   /** Azure deployments select the model themselves, so no `model` is sent there. */
   readonly #model: { model: string | null } | null;
+  readonly #responses: NativeRelay;
 
   constructor(init: AdapterInit<OpenAiConfig>) {
     super(init, DISPLAY_NAME);
@@ -311,11 +340,34 @@ export class OpenAiAdapter extends ProviderAdapter<OpenAiConfig> {
     this.#completionsTarget = upstream.target(joinUrl(base, 'completions', query));
     this.#embeddingsTarget = upstream.target(joinUrl(base, 'embeddings', query));
     this.#model = config.openai_api_type === 'openai' ? { model: init.modelName } : null;
+    this.#responses = {
+      upstream,
+      target: upstream.target(responsesUrl(config)),
+      headers: this.#headers,
+      model: config.openai_api_type === 'openai' ? init.modelName : (config.openai_deployment_name ?? null),
+    };
+  }
+
+  /** The native Responses API of this endpoint, for the Responses ingress's passthrough. */
+  responsesRelay(): NativeRelay {
+    return this.#responses;
   }
 
   #body(request: { model?: string | undefined }): object {
     rejectModelField(request);
     return this.#model ? { ...this.#model, ...request } : request;
+  }
+
+  /**
+   * OpenAI reports a stream's usage only when asked, in one last chunk without choices; the
+   * gateway always asks, so client token caps and budgets count streams too. The gateway drops
+   * that chunk for a client that did not ask (server/access-hook.ts). Azure's older API versions
+   * refuse the field, so only OpenAI itself is asked.
+   */
+  #streamBody(request: { model?: string | undefined; stream_options?: Record<string, unknown> }): object {
+    const body = this.#body(request);
+    if (this.#model === null) return body;
+    return { ...body, stream_options: { ...request.stream_options, include_usage: true } };
   }
 
   #post(
@@ -331,7 +383,7 @@ export class OpenAiAdapter extends ProviderAdapter<OpenAiConfig> {
     request: { model?: string | undefined },
     context: CallContext,
   ): Promise<AsyncIterable<string>> {
-    return this.init.upstream.postStream(target, this.#headers, this.#body(request), context.signal);
+    return this.init.upstream.postStream(target, this.#headers, this.#streamBody(request), context.signal);
   }
 
   override async chat(request: ChatRequest, context: CallContext): Promise<ChatResponse> {

@@ -1,5 +1,6 @@
 import { Ai21LabsAdapter } from './ai21labs.js';
 import { AnthropicAdapter } from './anthropic/index.js';
+import { BedrockAdapter } from './bedrock/index.js';
 import type { EndpointType } from '../schemas/endpoint-type.js';
 import { supportsEndpointType, type ProviderClass } from './base.js';
 import { CohereAdapter } from './cohere/index.js';
@@ -27,6 +28,7 @@ export const BUILT_IN_PROVIDERS = [
   PalmAdapter,
   MosaicMlAdapter,
   Ai21LabsAdapter,
+  BedrockAdapter,
 ] as const satisfies readonly ProviderClass[];
 
 export interface ResolvedProvider {
@@ -81,6 +83,11 @@ export class ProviderRegistry {
 
   resolve(name: string): ResolvedProvider | undefined {
     return this.#builtIn.get(normalizeBuiltInName(name)) ?? this.#plugins.get(name);
+  }
+
+  /** A fixed registry serves every config as is; see config/plugins.ts for one built per load. */
+  registryFor(_text: string, _configPath: string): Promise<ProviderRegistry> {
+    return Promise.resolve(this);
   }
 
   /** Whether a provider class implements an endpoint type; config/ checks it at load. */

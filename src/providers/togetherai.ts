@@ -20,6 +20,8 @@ import {
   compatibleToolCallSchema,
   toCompatibleToolCallDeltas,
   toCompatibleToolCalls,
+  compatibleChunkUsageSchema,
+  toCompatibleChunkUsage,
 } from './openai-compatible.js';
 import { nowSeconds } from './timestamps.js';
 
@@ -146,6 +148,7 @@ const chunkSchema = z.object({
         .nullish(),
     }),
   ),
+  usage: compatibleChunkUsageSchema,
 });
 
 /** Together sends `tool_calls: []` on plain answers; the gateway reports no tool calls as null. */
@@ -204,13 +207,14 @@ function fromTogetherAiEmbeddingsResponse(json: unknown, modelName: string | nul
 }
 
 /**
- * Reference §7. A chunk without choices (a usage-only tail) carries nothing S9 keeps, so it is
- * skipped. Each choice keeps Together's `index`, so that `n` > 1 streams stay apart.
+ * Reference §7. Each choice keeps Together's `index`, so that `n` > 1 streams stay apart. The
+ * last chunk's `usage` is kept for the gateway's accounting (S9 dropped it; the client sees it
+ * only when it asks, server/access-hook.ts); a chunk with neither choices nor usage is skipped.
  */
 export function fromTogetherAiChatEvent(json: unknown, modelName: string | null): ChatChunk | null {
   throwIfStreamError(json);
   const chunk = parseUpstreamBody(chunkSchema, json, DISPLAY_NAME);
-  if (chunk.choices.length === 0) return null;
+  if (chunk.choices.length === 0 && !chunk.usage) return null;
   return {
     id: chunk.id ?? null,
     object: 'chat.completion.chunk',
@@ -225,6 +229,7 @@ export function fromTogetherAiChatEvent(json: unknown, modelName: string | null)
         tool_calls: toCompatibleToolCallDeltas(nonEmpty(choice.delta?.tool_calls)),
       },
     })),
+    ...toCompatibleChunkUsage(chunk.usage),
   };
 }
 
@@ -234,7 +239,7 @@ export function fromTogetherAiCompletionsEvent(
 ): CompletionsChunk | null {
   throwIfStreamError(json);
   const chunk = parseUpstreamBody(chunkSchema, json, DISPLAY_NAME);
-  if (chunk.choices.length === 0) return null;
+  if (chunk.choices.length === 0 && !chunk.usage) return null;
   return {
     id: chunk.id ?? null,
     object: 'text_completion_chunk',
@@ -245,6 +250,7 @@ export function fromTogetherAiCompletionsEvent(
       finish_reason: toFinishReason(choice.finish_reason),
       text: choice.text ?? choice.delta?.content ?? null,
     })),
+    ...toCompatibleChunkUsage(chunk.usage),
   };
 }
 

@@ -36,26 +36,17 @@ export const chatMessageSchema = z.object({
 });
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
-const propertyTypeSchema = z.enum(['string', 'number', 'integer', 'object', 'array', 'boolean', 'null']);
-
-// MLflow keeps only these keywords of a tool parameter's property and drops the rest.
-const toolPropertySchema = z.object({
-  type: propertyTypeSchema,
-  description: z.string().optional(),
-  enum: z.array(z.union([z.string(), z.number(), z.boolean()])).optional(),
-  items: z.object({ type: propertyTypeSchema }).optional(),
-});
-
+// A tool's parameters are a JSON Schema passed on whole: MLflow keeps only a few keywords of
+// each property, which breaks agents' nested schemas (`anyOf`, `$defs`, nested `items`, …).
 const functionDefinitionSchema = z.object({
   name: z.string(),
   description: z.string().optional(),
   strict: laxBool(z.boolean()).optional(),
   parameters: z
-    .object({
+    .looseObject({
       type: z.literal('object').default('object'),
-      properties: z.record(z.string(), toolPropertySchema),
+      properties: z.record(z.string(), z.looseObject({})).optional(),
       required: z.array(z.string()).optional(),
-      additionalProperties: laxBool(z.boolean()).optional(),
     })
     .optional(),
 });
@@ -127,5 +118,7 @@ export const chatChunkSchema = z.object({
       }),
     }),
   ),
+  /** The upstream's token counts, on the chunk that carries them (OpenAI: a last, choice-less one). */
+  usage: usageSchema.optional(),
 });
 export type ChatChunk = z.infer<typeof chatChunkSchema>;

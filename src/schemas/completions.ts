@@ -29,5 +29,7 @@ export const completionsChunkSchema = z.object({
   choices: z.array(
     z.object({ index: z.number().int(), finish_reason: z.string().nullable(), text: z.string().nullable() }),
   ),
+  /** The upstream's token counts, on the chunk that carries them. */
+  usage: usageSchema.optional(),
 });
 export type CompletionsChunk = z.infer<typeof completionsChunkSchema>;

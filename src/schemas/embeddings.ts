@@ -22,6 +22,8 @@ export const embeddingsRequestSchema = z.looseObject({
   ]),
   model: z.string().optional(),
   dimensions: laxInt(z.number().min(1).max(MAX_EMBEDDING_DIMENSIONS).int()).optional(),
+  /** OpenAI's two encodings; the gateway strips the field and encodes base64 itself. */
+  encoding_format: z.enum(['float', 'base64']).optional(),
 });
 export type EmbeddingsRequest = z.infer<typeof embeddingsRequestSchema>;
 

@@ -29,6 +29,15 @@ export const routeViewSchema = z.object({
 });
 export type RouteView = z.infer<typeof routeViewSchema>;
 
+/** `GET /api/3.0/gateway/route/{name}`: a traffic route as configured (reference §2.10.1). */
+export const trafficRouteViewSchema = z.object({
+  name: z.string(),
+  task_type: z.enum(ENDPOINT_TYPES),
+  destinations: z.array(z.object({ name: z.string(), traffic_percentage: z.number().int().nullable() })),
+  routing_strategy: z.enum(['TRAFFIC_SPLIT', 'FALLBACK']),
+});
+export type TrafficRouteView = z.infer<typeof trafficRouteViewSchema>;
+
 export const endpointListSchema = z.object({
   endpoints: z.array(endpointViewSchema),
   next_page_token: z.string().nullable(),

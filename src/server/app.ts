@@ -12,6 +12,15 @@ import { registerEndpointsApiRoutes } from './routes/endpoints-api.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerInvocationRoutes } from './routes/invocations.js';
 import { registerOpenAiRoutes } from './routes/openai.js';
+import { registerResponsesRoutes } from '../ingress/openai-responses/route.js';
+import { registerGeminiRoutes } from '../ingress/gemini/route.js';
+import { registerUsageRoute } from './routes/usage.js';
+import { Registry } from 'prom-client';
+import { openApiFor, registerAccess, useCounterStore } from './access-hook.js';
+import { registerMetricsRoute } from './routes/metrics.js';
+import { registerAnthropicMessagesRoutes } from '../ingress/anthropic-messages/routes.js';
+import { registerTelemetry, usageRecordOf } from '../telemetry/http.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
 
 export interface AppOptions {
   /** Fastify's logger option: `false` in tests, a pino config in production. */
@@ -20,6 +29,8 @@ export interface AppOptions {
   redisUrl?: string | undefined;
   /** Without Redis, where rate-limit counters live (see RateLimitOptions). */
   counterStore?: RateLimitOptions['counterStore'];
+  /** Metrics, traces and timing headers (telemetry/telemetry.ts); without it, timing headers only. */
+  telemetry?: Telemetry | undefined;
 }
 
 /** The header values the logger must never print. */
@@ -56,14 +67,22 @@ function unsupportedMediaType(contentType: string): GatewayError {
 const QUIET_LEVELS = new Set(['warn', 'error', 'fatal', 'silent']);
 
 /** One access-log line per request, with its id, method, URL, status and duration. */
+/** A `key` query parameter (how some Gemini clients send their key) is never logged. */
+const KEY_PARAMETER = /([?&]key=)[^&]*/gi;
+
+function loggableUrl(url: string): string {
+  return url.includes('key=') ? url.replace(KEY_PARAMETER, '$1[redacted]') : url;
+}
+
 function registerAccessLog(app: FastifyInstance): void {
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info(
       {
         method: request.method,
-        url: request.url,
+        url: loggableUrl(request.url),
         statusCode: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
+        usage: usageRecordOf(request, reply),
       },
       'request completed',
     );
@@ -111,6 +130,7 @@ export async function buildApp(table: EndpointTable, options: AppOptions = {}): 
   });
 
   registerErrorHandlers(app);
+  registerTelemetry(app, options.telemetry ?? { metrics: null, tracing: null });
   // On the raw response, so streamed (hijacked) answers carry it too.
   app.addHook('onRequest', (request, reply, done) => {
     reply.raw.setHeader(REQUEST_ID_HEADER, request.id);
@@ -121,6 +141,8 @@ export async function buildApp(table: EndpointTable, options: AppOptions = {}): 
     registerAccessLog(app);
   }
 
+  // Before the docs' context is registered, so a protected /docs is keyed too.
+  registerAccess(app, table, options.telemetry?.metrics?.registry ?? new Registry());
   await app.register(swagger, {
     mode: 'static',
     specification: { document: table.current.openapi as never },
@@ -131,16 +153,24 @@ export async function buildApp(table: EndpointTable, options: AppOptions = {}): 
     await docs.register(swaggerUi, {
       routePrefix: '/docs',
       // The document changes with each config snapshot, so it is read from the table.
-      transformSpecification: () => table.current.openapi,
+      transformSpecification: (_document, request) => openApiFor(table.current.openapi, request),
       transformSpecificationClone: false,
     });
   });
-  app.get('/openapi.json', () => table.current.openapi);
+  app.get('/openapi.json', (request) => openApiFor(table.current.openapi, request));
 
-  await registerRateLimit(app, { redisUrl: options.redisUrl, counterStore: options.counterStore });
+  useCounterStore(
+    app,
+    await registerRateLimit(app, { redisUrl: options.redisUrl, counterStore: options.counterStore }),
+  );
+  registerUsageRoute(app);
   registerHealthRoutes(app);
+  if (options.telemetry) registerMetricsRoute(app, options.telemetry);
   registerEndpointsApiRoutes(app, table);
   registerInvocationRoutes(app, table);
   registerOpenAiRoutes(app, table);
+  await registerResponsesRoutes(app, table);
+  await registerGeminiRoutes(app, table);
+  await registerAnthropicMessagesRoutes(app, table);
   return app;
 }

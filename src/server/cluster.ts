@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { serveClusterCounters } from '../access/cluster-counter-store.js';
+import { serveClusterMetrics } from '../telemetry/cluster-metrics.js';
 import { SHUTDOWN_MESSAGE } from './shutdown.js';
 
 /** Reference §1.1: `--workers` defaults to 2. */
@@ -12,6 +13,8 @@ const KILL_MARGIN_MS = 5000;
 export interface ClusterOptions {
   workers: number;
   graceSeconds: number;
+  /** Null: metrics off. `port` null: workers answer /metrics on the gateway port, summed here. */
+  metrics?: { host: string; port: number | null } | null;
 }
 
 const LEVELS = { info: 30, warn: 40, error: 50 } as const;
@@ -36,7 +39,18 @@ export function runPrimary(options: ClusterOptions): void {
   // Workers without Redis count rate limits here, so a limit holds across all of them; a
   // worker with Redis never asks, and an endpoint without a limit sends nothing.
   serveClusterCounters(cluster);
+  if (options.metrics) {
+    serveClusterMetrics(cluster, options.metrics).catch((error: unknown) => {
+      log('error', `Cannot serve metrics: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    });
+  }
   const startedAt = new Map<number, number>();
+  // A worker still starting has no shutdown listener yet, so a message to it would be lost.
+  const listening = new Set<number>();
+  cluster.on('listening', (worker) => {
+    listening.add(worker.id);
+  });
   let isShuttingDown = false;
   const fork = (): void => {
     if (isShuttingDown) return;
@@ -47,6 +61,7 @@ export function runPrimary(options: ClusterOptions): void {
   cluster.on('exit', (worker, code, signal) => {
     const livedMs = Date.now() - (startedAt.get(worker.id) ?? 0);
     startedAt.delete(worker.id);
+    listening.delete(worker.id);
     if (isShuttingDown) {
       if (liveWorkers().length === 0) {
         log('info', 'All workers exited; exiting');
@@ -75,7 +90,9 @@ export function runPrimary(options: ClusterOptions): void {
     const workers = liveWorkers();
     if (workers.length === 0) process.exit(0);
     for (const worker of workers) {
-      if (worker.isConnected()) worker.send(SHUTDOWN_MESSAGE);
+      // One that serves nothing yet has nothing to drain: it is stopped at once.
+      if (!listening.has(worker.id)) worker.process.kill('SIGTERM');
+      else if (worker.isConnected()) worker.send(SHUTDOWN_MESSAGE);
     }
     setTimeout(
       () => {

@@ -1,20 +1,28 @@
 import type { ServerResponse } from 'node:http';
 import type { EndpointConfig, GatewayConfig } from '../config/load.js';
+import type { RetryPolicy } from '../config/schema.js';
 import type { ProviderAdapter } from '../providers/base.js';
 import type { EndpointType } from '../schemas/endpoint-type.js';
 import type { EndpointView, RouteView } from '../schemas/endpoints.js';
+import type { Target } from '../routing/execute.js';
+import { buildRoute, type Route } from '../routing/route.js';
 import type { Upstream } from '../upstream/request.js';
 import { buildOpenApiDocument, type OpenApiDocument } from './openapi.js';
 import { planLimit, type LimitPlan } from './rate-limit.js';
 
 /** One endpoint of a snapshot: its adapter and everything routes read, built once. */
 export interface Endpoint {
+  readonly kind: 'endpoint';
   readonly name: string;
   readonly type: EndpointType;
   readonly config: EndpointConfig;
   readonly adapter: ProviderAdapter;
   /** The rate limit, resolved at load; null when the endpoint has no `limit`. */
   readonly limit: LimitPlan | null;
+  /** Retries of the same upstream; null (the default) tries once. */
+  readonly retry: RetryPolicy | null;
+  /** `timeout_seconds`: bounds each attempt (a stream's wait for its first chunk); null when unset. */
+  readonly attemptTimeoutMs: number | null;
   readonly view: EndpointView;
   readonly routeView: RouteView;
 }
@@ -23,8 +31,14 @@ export interface Endpoint {
 export interface Snapshot {
   readonly endpoints: ReadonlyMap<string, Endpoint>;
   readonly list: readonly Endpoint[];
+  /** Traffic routes by name (reference §2.10.1). */
+  readonly routes: ReadonlyMap<string, Route>;
+  /** Endpoints and routes by name: what an invocation path or a `/v1` `model` names. */
+  readonly targets: ReadonlyMap<string, Target>;
   readonly openapi: OpenApiDocument;
   readonly config: GatewayConfig;
+  /** The gateway timeout: no retry or fallback starts this long after the request began. */
+  readonly timeoutMs: number;
 }
 
 function limitView(config: EndpointConfig): EndpointView['limit'] {
@@ -45,11 +59,14 @@ function buildEndpoint(config: EndpointConfig, upstream: Upstream): Endpoint {
   const url = `/gateway/${config.name}/invocations`;
   const limit = limitView(config);
   return {
+    kind: 'endpoint',
     name: config.name,
     type: config.endpointType,
     config,
     adapter,
     limit: planLimit(config.name, config.limit),
+    retry: config.retry,
+    attemptTimeoutMs: config.timeoutSeconds === null ? null : config.timeoutSeconds * 1000,
     view: { name: config.name, endpoint_type: config.endpointType, model, endpoint_url: url, limit },
     routeView: { name: config.name, route_type: config.endpointType, model, route_url: url, limit },
   };
@@ -58,11 +75,16 @@ function buildEndpoint(config: EndpointConfig, upstream: Upstream): Endpoint {
 /** Builds adapters, views and the OpenAPI document for a loaded config. */
 export function buildSnapshot(config: GatewayConfig, upstream: Upstream): Snapshot {
   const list = config.endpoints.map((endpoint) => buildEndpoint(endpoint, upstream));
+  const endpoints = new Map(list.map((endpoint) => [endpoint.name, endpoint]));
+  const routes = new Map(config.routes.map((route) => [route.name, buildRoute(route, endpoints)]));
   return {
-    endpoints: new Map(list.map((endpoint) => [endpoint.name, endpoint])),
+    endpoints,
     list,
-    openapi: buildOpenApiDocument(list),
+    routes,
+    targets: new Map<string, Target>([...endpoints, ...routes]),
+    openapi: buildOpenApiDocument(list, [...routes.values()]),
     config,
+    timeoutMs: upstream.timeoutSeconds * 1000,
   };
 }
 

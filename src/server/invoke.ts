@@ -1,14 +1,25 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CallContext } from '../providers/base.js';
+import {
+  executeStream,
+  executeUnary,
+  type AttemptObserver,
+  type ExecuteContext,
+  type Served,
+  type Target,
+} from '../routing/execute.js';
 import { chatRequestSchema, type ChatRequest } from '../schemas/chat.js';
 import { completionsRequestSchema, type CompletionsRequest } from '../schemas/completions.js';
 import { embeddingsRequestSchema, type EmbeddingsRequest } from '../schemas/embeddings.js';
 import type { EndpointType } from '../schemas/endpoint-type.js';
 import { hasStreamTerminated } from '../upstream/request.js';
-import type { Endpoint } from './endpoint-table.js';
+import { RateLimitedError } from '../errors.js';
+import { noteRateLimited, noteTarget, observeStream, recordAnswer } from '../telemetry/http.js';
+import type { Endpoint, Snapshot } from './endpoint-table.js';
+import { enforceClientLimits, meterStream, recordUsage, usageOf } from './access-hook.js';
+import { toBase64Embeddings } from './embedding-encoding.js';
 import { enforceRateLimit } from './rate-limit.js';
 import { scrubberFor, scrubError, type Scrub } from './scrub-secrets.js';
-import { streamToClient, type StreamOptions } from './sse.js';
+import { streamToClient, type StreamChunk, type StreamOptions } from './sse.js';
 import { parseBody } from './validation.js';
 
 /** A validated invocation body, tagged with its endpoint type. */
@@ -29,6 +40,16 @@ export function parseInvocation(type: EndpointType, body: unknown): Invocation {
   }
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by telemetry (an onRequest hook) to watch each upstream attempt of this request. */
+    attemptObserver?: AttemptObserver;
+  }
+}
+
+/** The response header naming the endpoint that served a route's answer. */
+export const SERVED_BY_HEADER = 'x-llmgw-endpoint';
+
 /** An AbortSignal that fires when the client goes away before the response is finished. */
 function clientSignal(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
@@ -45,68 +66,156 @@ export interface DispatchOptions {
 }
 
 /**
- * Calls the endpoint's adapter: one JSON response, or an SSE stream when a chat or
- * completions request asks for one. Returns the body to send, or the reply once streamed.
- * Whatever error leaves here has had the endpoint's secrets removed.
+ * The HTTP shell around the routing layer: runs the target (an endpoint, or a route over
+ * several) for a validated invocation, then writes one JSON answer or an SSE stream. Returns
+ * the body to send, or the reply once streamed. Endpoint limits are counted per destination
+ * tried; whatever error leaves here has had the serving endpoint's secrets removed.
  */
 export async function dispatch(
-  endpoint: Endpoint,
+  snapshot: Snapshot,
+  target: Target,
   invocation: Invocation,
   request: FastifyRequest,
   reply: FastifyReply,
   options: DispatchOptions = {},
 ): Promise<unknown> {
-  // Every route validates the body before calling here, so invalid bodies are never counted.
-  if (endpoint.limit) await enforceRateLimit(endpoint.limit, request, reply);
-  const scrub = scrubberFor(endpoint);
+  noteTarget(request, target.name, target.kind === 'route');
+  // The client's caps count valid requests only, like endpoint limits.
+  await enforceClientLimits(request, reply);
+  const context = executeContextFor(snapshot, target, request, reply);
   try {
-    return await invoke(endpoint, invocation, request, reply, (signal) =>
-      streamOptions(request, signal, scrub, options),
+    return await invoke(target, invocation, context, reply, (served) =>
+      streamOptions(request, served, options),
     );
   } catch (error) {
-    throw scrubError(error, scrub);
+    if (error instanceof RateLimitedError && target.kind === 'endpoint') noteRateLimited(request, target);
+    throw scrubError(error, scrubberOfTarget(target));
   }
+}
+
+/**
+ * The routing context of one HTTP request: the client-gone signal, the endpoint limits (counted
+ * per destination tried, headers on the raw response), telemetry's observer and the overall
+ * deadline. Every ingress builds its context here before calling executeUnary/executeStream.
+ */
+export function executeContextFor(
+  snapshot: Snapshot,
+  target: Target,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): ExecuteContext {
+  const canTryAgain = target.kind === 'route' || target.retry !== null;
+  return {
+    signal: clientSignal(reply),
+    log: request.log,
+    observer: request.attemptObserver,
+    // A plain endpoint without a limit (the common case) needs no closure.
+    admit:
+      target.kind === 'route' || target.limit !== null
+        ? (endpoint) => enforceRateLimit(endpointLimit(endpoint), request, reply)
+        : undefined,
+    deadlineMs: canTryAgain ? Date.now() + snapshot.timeoutMs : undefined,
+  };
+}
+
+function endpointLimit(endpoint: Endpoint): NonNullable<Endpoint['limit']> {
+  // The executor calls `admit` only for endpoints with a limit.
+  if (endpoint.limit === null) throw new Error('admit is only called for endpoints with a limit');
+  return endpoint.limit;
+}
+
+/** Every destination's secrets: an error may come from any of them. */
+function scrubberOfTarget(target: Target): Scrub {
+  if (target.kind === 'endpoint') return scrubberFor(target);
+  const scrubbers = target.destinations.map((endpoint) => scrubberFor(endpoint));
+  return (text) => scrubbers.reduce((scrubbed, scrub) => scrub(scrubbed), text);
 }
 
 function streamOptions(
   request: FastifyRequest,
-  signal: AbortSignal,
-  scrub: Scrub,
+  served: Served<unknown>,
   options: DispatchOptions,
 ): StreamOptions {
+  const scrub = scrubberFor(served.endpoint);
   return {
     scrub,
     endWithDone: options.endStreamWithDone === true,
-    hasUpstreamTerminated: () => hasStreamTerminated(signal),
+    hasUpstreamTerminated: () => hasStreamTerminated(served.signal),
     onUnexpected: (error) => {
       request.log.error({ err: scrubError(error, scrub) }, 'stream failed');
     },
   };
 }
 
+type StreamStarter = (served: Served<unknown>) => StreamOptions;
+
 async function invoke(
-  endpoint: Endpoint,
+  target: Target,
   invocation: Invocation,
-  request: FastifyRequest,
+  context: ExecuteContext,
   reply: FastifyReply,
-  forStream: (signal: AbortSignal) => StreamOptions,
+  forStream: StreamStarter,
 ): Promise<unknown> {
-  const context: CallContext = { signal: clientSignal(reply), log: request.log };
-  const adapter = endpoint.adapter;
   switch (invocation.type) {
     case 'llm/v1/chat': {
-      if (invocation.request.stream !== true) return adapter.chat(invocation.request, context);
-      const chunks = await adapter.chatStream(invocation.request, context);
-      await streamToClient(reply, chunks, forStream(context.signal));
-      return reply;
+      const chat = invocation.request;
+      if (chat.stream !== true) {
+        return answer(
+          target,
+          reply,
+          await executeUnary(target, context, (e, call) => e.adapter.chat(chat, call)),
+        );
+      }
+      const served = await executeStream(target, context, (e, call) => e.adapter.chatStream(chat, call));
+      return stream(target, reply, served, forStream);
     }
     case 'llm/v1/completions': {
-      if (invocation.request.stream !== true) return adapter.completions(invocation.request, context);
-      const chunks = await adapter.completionsStream(invocation.request, context);
-      await streamToClient(reply, chunks, forStream(context.signal));
-      return reply;
+      const completions = invocation.request;
+      if (completions.stream !== true) {
+        const served = await executeUnary(target, context, (e, call) =>
+          e.adapter.completions(completions, call),
+        );
+        return answer(target, reply, served);
+      }
+      const served = await executeStream(target, context, (e, call) =>
+        e.adapter.completionsStream(completions, call),
+      );
+      return stream(target, reply, served, forStream);
     }
-    case 'llm/v1/embeddings':
-      return adapter.embeddings(invocation.request, context);
+    case 'llm/v1/embeddings': {
+      const { encoding_format: encoding, ...embeddings } = invocation.request;
+      const served = await executeUnary(target, context, (e, call) => e.adapter.embeddings(embeddings, call));
+      await answer(target, reply, served);
+      return encoding === 'base64' ? toBase64Embeddings(served.value) : served.value;
+    }
   }
+}
+
+/** The limit headers of a destination that was skipped do not describe the one that answered. */
+const SKIPPED_LIMIT_HEADERS = ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'];
+
+function nameServingEndpoint(reply: FastifyReply, endpoint: Endpoint): void {
+  const raw = reply.raw;
+  for (const header of SKIPPED_LIMIT_HEADERS) raw.removeHeader(header);
+  raw.setHeader(SERVED_BY_HEADER, endpoint.name);
+}
+
+async function answer(target: Target, reply: FastifyReply, served: Served<unknown>): Promise<unknown> {
+  if (target.kind === 'route') nameServingEndpoint(reply, served.endpoint);
+  recordAnswer(reply.request, served.value);
+  // Counted before the answer leaves, so the client's next request sees it.
+  await recordUsage(reply.request, served.endpoint, usageOf(served.value));
+  return served.value;
+}
+
+async function stream(
+  target: Target,
+  reply: FastifyReply,
+  served: Served<AsyncIterable<StreamChunk>>,
+  forStream: StreamStarter,
+): Promise<FastifyReply> {
+  if (target.kind === 'route') nameServingEndpoint(reply, served.endpoint);
+  const chunks = observeStream(reply.request, reply, served.value);
+  await streamToClient(reply, meterStream(reply.request, served.endpoint, chunks), forStream(served));
+  return reply;
 }

@@ -12,6 +12,7 @@ import {
   endpointViewSchema,
   routeListSchema,
   setLimitsRequestSchema,
+  trafficRouteViewSchema,
 } from '../schemas/endpoints.js';
 import { detailErrorBodySchema, openAiErrorBodySchema, rateLimitErrorBodySchema } from '../schemas/error.js';
 import { VERSION } from '../version.js';
@@ -39,6 +40,7 @@ const COMPONENTS = {
   Endpoint: jsonSchema(endpointViewSchema, 'output'),
   EndpointList: jsonSchema(endpointListSchema, 'output'),
   RouteList: jsonSchema(routeListSchema, 'output'),
+  TrafficRoute: jsonSchema(trafficRouteViewSchema, 'output'),
   SetLimitsRequest: jsonSchema(setLimitsRequestSchema, 'input'),
   DetailError: jsonSchema(detailErrorBodySchema, 'output'),
   OpenAiError: jsonSchema(openAiErrorBodySchema, 'output'),
@@ -87,11 +89,11 @@ const INVOCATION_ERRORS = {
   '504': errorResponse('The upstream did not answer in time.'),
 };
 
-function invocationPath(name: string, type: EndpointType) {
+function invocationPath(name: string, type: EndpointType, noun: 'endpoint' | 'route') {
   return {
     post: {
       tags: ['endpoints'],
-      summary: `Query endpoint '${name}' (${type})`,
+      summary: `Query ${noun} '${name}' (${type})`,
       operationId: `invoke_${name}`,
       requestBody: { required: true, content: json(TYPE_SCHEMAS[type].request) },
       responses: { '200': successResponse(type), ...INVOCATION_ERRORS },
@@ -172,6 +174,28 @@ const STATIC_PATHS = {
       responses: { '422': errorResponse('Invalid body'), '501': errorResponse('Not available') },
     },
   },
+  '/api/3.0/gateway/route/{name}': {
+    get: {
+      tags: ['endpoints'],
+      summary: 'Get one traffic route, as configured',
+      parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: {
+        '200': { description: 'The route', content: json('TrafficRoute') },
+        '404': errorResponse('No such route'),
+      },
+    },
+  },
+  '/api/3.0/gateway/endpoint/{name}': {
+    get: {
+      tags: ['endpoints'],
+      summary: 'Get one endpoint',
+      parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: {
+        '200': { description: 'The endpoint', content: json('Endpoint') },
+        '404': errorResponse('No such endpoint'),
+      },
+    },
+  },
   '/v1/chat/completions': openAiPath('llm/v1/chat', 'OpenAI-compatible chat'),
   '/v1/completions': openAiPath('llm/v1/completions', 'OpenAI-compatible completions'),
   '/v1/embeddings': openAiPath('llm/v1/embeddings', 'OpenAI-compatible embeddings'),
@@ -188,15 +212,24 @@ const DOCUMENT_HEAD = {
   components: { schemas: COMPONENTS },
 };
 
-/** The whole document for one snapshot's endpoints. */
+/** The whole document for one snapshot's endpoints and traffic routes. */
 export function buildOpenApiDocument(
   endpoints: readonly { name: string; type: EndpointType }[],
+  routes: readonly { name: string; type: EndpointType }[] = [],
 ): OpenApiDocument {
   const paths: Record<string, unknown> = { ...STATIC_PATHS };
   for (const endpoint of endpoints) {
     paths[`/endpoints/${encodeURIComponent(endpoint.name)}/invocations`] = invocationPath(
       endpoint.name,
       endpoint.type,
+      'endpoint',
+    );
+  }
+  for (const route of routes) {
+    paths[`/endpoints/${encodeURIComponent(route.name)}/invocations`] = invocationPath(
+      route.name,
+      route.type,
+      'route',
     );
   }
   return { ...DOCUMENT_HEAD, paths };

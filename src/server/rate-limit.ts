@@ -94,13 +94,20 @@ async function openCounterStore(app: FastifyInstance, options: RateLimitOptions)
   return options.counterStore?.(app.log) ?? new MemoryCounterStore();
 }
 
-/** Registers @fastify/rate-limit over the counter store, and the per-endpoint check. */
-export async function registerRateLimit(app: FastifyInstance, options: RateLimitOptions): Promise<void> {
+/**
+ * Registers @fastify/rate-limit over the counter store, and the per-endpoint check. Resolves
+ * with the store, which client limits (src/access) count on too.
+ */
+export async function registerRateLimit(
+  app: FastifyInstance,
+  options: RateLimitOptions,
+): Promise<CounterStore> {
+  const counters = await openCounterStore(app, options);
   await app.register(rateLimit, {
     global: false,
     // A store error (Redis unreachable) lets the request pass: fail open.
     skipOnError: true,
-    store: rateLimitStoreClass(await openCounterStore(app, options)),
+    store: rateLimitStoreClass(counters),
   });
   app.decorate(
     'checkRateLimit',
@@ -110,6 +117,7 @@ export async function registerRateLimit(app: FastifyInstance, options: RateLimit
       timeWindow: (request) => planOf(request).windowMs,
     }),
   );
+  return counters;
 }
 
 /**

@@ -72,11 +72,21 @@ export function scrubError(error: unknown, scrub: Scrub): unknown {
     if (current instanceof GatewayError) {
       (current as { detail: unknown }).detail = scrubValue(current.detail, scrub);
     }
-    current.message = scrub(current.message);
-    if (current.stack !== undefined) current.stack = scrub(current.stack);
+    rewrite(current, 'message', current.message, scrub);
+    if (current.stack !== undefined) rewrite(current, 'stack', current.stack, scrub);
     current = current.cause;
   }
   return error;
+}
+
+/**
+ * Some errors (an abort's DOMException) define `message` as a getter, so plain assignment
+ * throws; an own property shadows it. Only a text that held a secret is rewritten.
+ */
+function rewrite(error: Error, key: 'message' | 'stack', text: string, scrub: Scrub): void {
+  const scrubbed = scrub(text);
+  if (scrubbed === text) return;
+  Object.defineProperty(error, key, { value: scrubbed, writable: true, configurable: true });
 }
 
 function scrubValue(value: unknown, scrub: Scrub): unknown {

@@ -1,11 +1,13 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify';
 import { loadConfig, type GatewayConfig } from '../config/load.js';
 import { ConfigWatcher, type ReloadFailure } from '../config/watch.js';
-import type { ProviderRegistry } from '../providers/registry.js';
+import type { ProviderSource } from '../config/plugins.js';
 import { PoolSet } from '../upstream/pool.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_SECONDS, Upstream } from '../upstream/request.js';
+import { createTelemetry, type Telemetry, type TelemetryOptions } from '../telemetry/telemetry.js';
+import { describeAccess } from './access-hook.js';
 import { buildApp, REDACTED_HEADERS, type AppOptions } from './app.js';
-import { buildSnapshot, EndpointTable } from './endpoint-table.js';
+import { buildSnapshot, EndpointTable, type Snapshot } from './endpoint-table.js';
 
 export interface GatewayOptions {
   /** Upstream timeout (reference [D6]); default 300 s. */
@@ -15,6 +17,8 @@ export interface GatewayOptions {
   redisUrl?: string | undefined;
   /** Without Redis, where rate-limit counters live (a cluster worker: its primary). */
   counterStore?: AppOptions['counterStore'];
+  /** Metrics on/off and port, cluster aggregation; traces come from OTEL_* in the environment. */
+  telemetry?: TelemetryOptions;
 }
 
 /** A built, not yet listening gateway and the pieces reload and shutdown need. */
@@ -23,6 +27,7 @@ export interface Gateway {
   table: EndpointTable;
   upstream: Upstream;
   pools: PoolSet;
+  telemetry: Telemetry;
   /**
    * Swaps in a new config: requests already running finish on the snapshot they acquired, the
    * next ones see the new one, and a pool closes once no snapshot that uses its origin is
@@ -58,14 +63,28 @@ function closeConnectionsAsTheyIdle(app: FastifyInstance): void {
   });
 }
 
+/** Adapters that hold their own clients (Bedrock's SDK client) release them with their snapshot. */
+async function closeAdapters(snapshot: Snapshot, log: FastifyBaseLogger): Promise<void> {
+  const results = await Promise.allSettled(snapshot.list.map(async (endpoint) => endpoint.adapter.close()));
+  for (const result of results) {
+    if (result.status === 'rejected') log.warn({ err: result.reason }, 'closing a retired adapter failed');
+  }
+}
+
 /** Builds the app for a loaded config; the pools close with the app. */
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const pools = new PoolSet({ connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS });
-  const upstream = new Upstream(pools, { timeoutSeconds: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS });
+  const telemetry = await createTelemetry(options.telemetry);
+  const tracing = telemetry.tracing;
+  const upstream = new Upstream(pools, {
+    timeoutSeconds: options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS,
+    decorateHeaders: tracing === null ? undefined : (headers) => tracing.decorateHeaders(headers),
+  });
   // A snapshot holds its pools until it is replaced and its last request has closed.
   const build = (next: GatewayConfig) => {
     const built = pools.track(() => buildSnapshot(next, upstream));
     const retire = (): void => {
+      void closeAdapters(built.value, app.log);
       pools.release(built.origins).catch((error: unknown) => {
         app.log.warn({ err: error }, 'closing unused upstream pools failed');
       });
@@ -78,16 +97,18 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     logger: options.logger ?? false,
     redisUrl: options.redisUrl,
     counterStore: options.counterStore,
+    telemetry,
   });
   closeConnectionsAsTheyIdle(app);
+  app.addHook('onClose', () => telemetry.close());
   app.addHook('onClose', async () => {
-    await pools.close();
+    await Promise.all([pools.close(), closeAdapters(table.current, app.log)]);
   });
   const apply = (next: GatewayConfig): void => {
     const { snapshot, retire } = build(next);
     table.swap(snapshot, retire);
   };
-  return { app, table, upstream, pools, apply };
+  return { app, table, upstream, pools, telemetry, apply };
 }
 
 export interface StartOptions extends GatewayOptions {
@@ -95,7 +116,7 @@ export interface StartOptions extends GatewayOptions {
   host: string;
   port: number;
   /** Resolves `provider:` names at start and at every reload; plugins registered on it count. */
-  registry: ProviderRegistry;
+  registry: ProviderSource;
   /** Watch the config file and hot-reload it (default true). */
   watch?: boolean;
   reloadDebounceMs?: number;
@@ -135,6 +156,7 @@ async function startWatcher(gateway: Gateway, config: GatewayConfig, options: St
     debounceMs: options.reloadDebounceMs,
   });
   watcher.on('reloaded', (next) => {
+    gateway.telemetry.metrics?.reloaded(true);
     for (const warning of next.warnings) log.warn(warning);
     log.info(
       { endpoints: next.endpoints.map((endpoint) => endpoint.name) },
@@ -142,6 +164,7 @@ async function startWatcher(gateway: Gateway, config: GatewayConfig, options: St
     );
   });
   watcher.on('reload-failed', (failure) => {
+    gateway.telemetry.metrics?.reloaded(false);
     logReloadFailure(log, options.configPath, failure);
   });
   watcher.on('watch-error', (error) => {
@@ -164,6 +187,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     { url, endpoints: serving.endpoints.map((endpoint) => endpoint.name) },
     `llmgw listening on ${url}, serving ${describeEndpoints(serving)}`,
   );
+  if ((serving.access?.clients.length ?? 0) === 0) gateway.app.log.warn(describeAccess(serving));
+  else gateway.app.log.info(describeAccess(serving));
   const close = async (): Promise<void> => {
     await Promise.all([gateway.app.close(), watcher?.close()]);
   };

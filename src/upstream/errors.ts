@@ -56,6 +56,17 @@ export function upstreamErrorResponse(
   contentType: string | undefined,
   text: string,
   forStream: boolean,
+  retryAfter: string | null = null,
+): UpstreamError {
+  const error = mapErrorResponse(status, contentType, text, forStream);
+  return retryAfter === null ? error : new UpstreamError(error.status, error.detail, retryAfter);
+}
+
+function mapErrorResponse(
+  status: number,
+  contentType: string | undefined,
+  text: string,
+  forStream: boolean,
 ): UpstreamError {
   if (text.trim() === '') return new UpstreamError(status, reasonPhrase(status));
   const isPlainText = contentType?.includes('text/plain') === true;
@@ -187,4 +198,32 @@ function unreachableReason(code: string, message: string): string {
   if (TLS_CODE.test(code)) return `TLS error ${code}`;
   if (code.startsWith('UND_ERR_')) return `${message} (${code})`;
   return code;
+}
+
+/**
+ * Upstream statuses worth another try elsewhere or later (overload, rate limit, server
+ * failure); config's DEFAULT_FALLBACK_STATUSES says the same for FALLBACK routes.
+ */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
+
+/**
+ * Whether a failed upstream call is worth trying again: a connection that failed or dropped
+ * and a timeout always are, an upstream status when `statuses` has it. The client going away
+ * is neither. Everything else (a 4xx about the request, a 501, an answer we cannot read) is
+ * final and goes to the client as it is.
+ */
+export function classifyFailure(
+  error: unknown,
+  statuses: ReadonlySet<number>,
+): 'retryable' | 'final' | 'client_gone' {
+  if (error instanceof ClientClosedRequestError) return 'client_gone';
+  if (
+    error instanceof UpstreamTimeoutError ||
+    error instanceof UpstreamUnreachableError ||
+    error instanceof UpstreamConnectionLostError
+  ) {
+    return 'retryable';
+  }
+  if (error instanceof UpstreamError) return statuses.has(error.status) ? 'retryable' : 'final';
+  return 'final';
 }

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { UpstreamProtocolError, UpstreamTimeoutError } from '../errors.js';
 import {
@@ -11,7 +12,7 @@ import {
   type TransportPhase,
 } from './errors.js';
 import type { PoolSet } from './pool.js';
-import { readSseData } from './sse.js';
+import { readSseData, readSseEvents, type SseEvent } from './sse.js';
 
 /** Reference §6.6: MLFLOW_GATEWAY_ROUTE_TIMEOUT_SECONDS defaults to 300. */
 export const DEFAULT_TIMEOUT_SECONDS = 300;
@@ -40,6 +41,8 @@ export interface UpstreamOptions {
   timeoutSeconds: number;
   /** Defaults to LLMGW_MAX_UPSTREAM_RESPONSE_BYTES, else DEFAULT_MAX_RESPONSE_BYTES. */
   maxResponseBytes?: number;
+  /** Adds per-call headers (tracing's `traceparent`); absent, the adapter's frozen headers go as they are. */
+  decorateHeaders?: ((headers: UpstreamHeaders) => UpstreamHeaders) | undefined;
 }
 
 /** Reads the size cap from the environment once, when the Upstream is built. */
@@ -55,6 +58,9 @@ export function maxResponseBytesFromEnv(env: NodeJS.ProcessEnv = process.env): n
 
 /** A stream whose upstream answered 2xx: the data of each SSE event, as it arrives. */
 export type SseDataStream = AsyncIterable<string>;
+
+/** As SseDataStream, with each event's `event:` name. */
+export type SseEventStream = AsyncIterable<SseEvent>;
 
 /**
  * Stream calls whose upstream sent its `[DONE]` terminator, by the signal the adapter passed
@@ -83,9 +89,11 @@ export class Upstream {
   readonly #limits: TransportLimits;
   readonly timeoutSeconds: number;
   readonly maxResponseBytes: number;
+  readonly #decorateHeaders: UpstreamOptions['decorateHeaders'];
 
   constructor(pools: PoolSet, options: UpstreamOptions) {
     this.#pools = pools;
+    this.#decorateHeaders = options.decorateHeaders;
     this.timeoutSeconds = options.timeoutSeconds;
     this.#timeoutMs = options.timeoutSeconds * 1000;
     this.maxResponseBytes = options.maxResponseBytes ?? maxResponseBytesFromEnv();
@@ -146,6 +154,27 @@ export class Upstream {
     body: unknown,
     signal: AbortSignal,
   ): Promise<SseDataStream> {
+    const events = await this.#openStream(target, headers, body, signal);
+    return this.#events(events, signal, readSseData);
+  }
+
+  /** As postStream, with each event's `event:` name kept beside its data. */
+  async postEventStream(
+    target: UpstreamTarget,
+    headers: UpstreamHeaders,
+    body: unknown,
+    signal: AbortSignal,
+  ): Promise<SseEventStream> {
+    const events = await this.#openStream(target, headers, body, signal);
+    return this.#events(events, signal, readSseEvents);
+  }
+
+  async #openStream(
+    target: UpstreamTarget,
+    headers: UpstreamHeaders,
+    body: unknown,
+    signal: AbortSignal,
+  ): Promise<Dispatcher.ResponseData['body']> {
     let phase: TransportPhase = 'request';
     try {
       const response = await this.#post(target, headers, body, signal);
@@ -153,13 +182,19 @@ export class Upstream {
       const contentType = headerValue(response.headers, 'content-type');
       if (response.statusCode >= 400) {
         const text = await this.#readText(response);
-        throw upstreamErrorResponse(response.statusCode, contentType, text, true);
+        throw upstreamErrorResponse(
+          response.statusCode,
+          contentType,
+          text,
+          true,
+          headerValue(response.headers, 'retry-after') ?? null,
+        );
       }
       if (contentType?.includes('text/event-stream') !== true) {
         await dumpQuietly(response.body);
         throw notAnEventStream(contentType);
       }
-      return this.#events(response.body, signal);
+      return response.body;
     } catch (error) {
       throw mapTransportError(error, this.#limits, phase);
     }
@@ -174,7 +209,13 @@ export class Upstream {
     }
     const text = await this.#readText(response);
     if (response.statusCode >= 400) {
-      throw upstreamErrorResponse(response.statusCode, contentType, text, false);
+      throw upstreamErrorResponse(
+        response.statusCode,
+        contentType,
+        text,
+        false,
+        headerValue(response.headers, 'retry-after') ?? null,
+      );
     }
     return isJson ? parseJson(text) : { message: text };
   }
@@ -198,13 +239,14 @@ export class Upstream {
     return Buffer.concat(chunks, size).toString('utf8');
   }
 
-  async *#events(
+  async *#events<T>(
     body: Dispatcher.ResponseData['body'],
     signal: AbortSignal,
-  ): AsyncGenerator<string, void, undefined> {
+    read: (body: Readable, maxEventBytes: number) => AsyncGenerator<T, boolean, undefined>,
+  ): AsyncGenerator<T, void, undefined> {
     let isComplete = false;
     try {
-      if (yield* readSseData(body, this.maxResponseBytes)) terminatedStreams.add(signal);
+      if (yield* read(body, this.maxResponseBytes)) terminatedStreams.add(signal);
       isComplete = true;
     } catch (error) {
       throw mapTransportError(error, this.#limits, 'stream');
@@ -229,7 +271,7 @@ export class Upstream {
     return target.pool.request({
       method: 'POST',
       path: target.path,
-      headers,
+      headers: this.#decorateHeaders === undefined ? headers : this.#decorateHeaders(headers),
       body: JSON.stringify(body),
       signal,
       headersTimeout: this.#timeoutMs,

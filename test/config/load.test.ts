@@ -274,13 +274,6 @@ describe('config rules that reject a file (reference §2, §13 items 4–20)', (
       ],
     },
     {
-      rule: 'a traffic-route list',
-      yaml: 'endpoints: []\nroutes:\n  - name: r\n    destinations: []\n',
-      errors: [
-        'test.yaml:3:3 at routes: Traffic routes (`routes:` entries with `destinations`) are not supported by llmgw; list endpoints under `endpoints:`.',
-      ],
-    },
-    {
       rule: 'a routes list mixing traffic routes and endpoints',
       yaml: `routes:\n  - name: r\n    destinations: []\n  - name: chat\n    route_type: llm/v1/chat\n    model: ${MOCK}\n`,
       errors: [
@@ -341,6 +334,7 @@ describe('config rules that accept a file', () => {
   it('loads an empty endpoint list as a gateway with no endpoints', () => {
     expect(parse('endpoints: []\n')).toEqual({
       endpoints: [],
+      routes: [],
       warnings: [],
       digest: digestConfigText('endpoints: []\n'),
     });
@@ -540,6 +534,7 @@ describe('loadConfig', () => {
     writeFileSync(path, 'endpoints: []\n');
     expect(await loadConfig(path, new ProviderRegistry())).toEqual({
       endpoints: [],
+      routes: [],
       warnings: [],
       digest: createHash('sha256').update('endpoints: []\n').digest('hex'),
     });

@@ -106,6 +106,18 @@ describe('llmgw start', () => {
     expect(result.stdout).not.toContain('listening');
   });
 
+  it('fails once with exit code 2, before any worker starts, for a bad LLMGW_MAX_UPSTREAM_RESPONSE_BYTES', async () => {
+    const result = await run(
+      ['start', '--config-path', fixture('gateway.yaml'), '--port', '0', '--workers', '2'],
+      { LLMGW_MAX_UPSTREAM_RESPONSE_BYTES: 'lots' },
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "Error: LLMGW_MAX_UPSTREAM_RESPONSE_BYTES must be a positive whole number of bytes, got 'lots'.\n",
+    );
+    expect(result.stdout).not.toContain('listening');
+  });
+
   it('reads the config path from MLFLOW_GATEWAY_CONFIG', async () => {
     const result = await run(['start', '--port', '0'], {
       MLFLOW_GATEWAY_CONFIG: join(directory, 'from-env.yaml'),

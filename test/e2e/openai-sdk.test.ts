@@ -1,6 +1,6 @@
 import OpenAI, { type APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeUpstream, sseFrame, type RecordedRequest } from '../fakes/fake-upstream.js';
+import { FakeUpstream, sseFrame } from '../fakes/fake-upstream.js';
 import {
   chatChunks,
   chatCompletion,
@@ -38,6 +38,12 @@ beforeAll(async () => {
       openAiEndpoint('chat', 'chat', 'gpt-4o-mini'),
       openAiEndpoint('completions', 'completions', 'gpt-3.5-turbo-instruct'),
       openAiEndpoint('embeddings', 'embeddings', 'text-embedding-ada-002'),
+      '  - name: mock-embeddings',
+      '    endpoint_type: llm/v1/embeddings',
+      '    model: { provider: mock, name: mock-embedding, config: { dimensions: 8 } }',
+      '  - name: mistral-embeddings',
+      '    endpoint_type: llm/v1/embeddings',
+      `    model: { provider: mistral, name: mistral-embed, config: { mistral_api_key: k, mistral_api_base: "${fake.url}/v1" } }`,
     ].join('\n'),
   );
   // The SDK retries 408/409/429/5xx twice by default, which would hide the error paths.
@@ -50,6 +56,36 @@ afterAll(async () => {
 });
 
 const HI = [{ role: 'user' as const, content: 'hi' }];
+
+/** Mistral's embeddings answer (reference mistral.md §4's shape). */
+const MISTRAL_EMBEDDINGS = {
+  object: 'list',
+  data: [
+    { object: 'embedding', embedding: [3.25, 0.7685547], index: 0 },
+    { object: 'embedding', embedding: [7.25, -0.1], index: 1 },
+  ],
+  model: 'mistral-embed',
+  usage: { prompt_tokens: 9, total_tokens: 9 },
+};
+
+/** A vector at the precision base64 carries: float32. */
+function float32(vector: readonly number[]): number[] {
+  return vector.map((value) => Math.fround(value));
+}
+
+/** An embeddings answer without the SDK and without encoding_format: the provider's floats. */
+async function invokeEmbeddings(
+  endpoint: string,
+  body: unknown,
+): Promise<{ data: { embedding: number[] }[] } & Record<string, unknown>> {
+  const response = await fetch(`${gateway.url}/endpoints/${endpoint}/invocations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as { data: { embedding: number[] }[] } & Record<string, unknown>;
+}
 
 describe('the official openai SDK against /v1 (reference §4.8)', () => {
   it('creates a chat completion', async () => {
@@ -93,29 +129,47 @@ describe('the official openai SDK against /v1 (reference §4.8)', () => {
     ]);
   });
 
-  it('creates embeddings, with the base64 encoding the SDK asks for by default', async () => {
-    const vectors = embeddingsList.data.map((item) => Float32Array.from(item.embedding));
-    fake.reply((request: RecordedRequest) => {
-      const asked = (request.body as { encoding_format?: string }).encoding_format;
-      const data = vectors.map((vector, index) => ({
-        object: 'embedding',
-        embedding: asked === 'base64' ? Buffer.from(vector.buffer).toString('base64') : Array.from(vector),
-        index,
-      }));
-      return { kind: 'json', body: { ...embeddingsList, data } };
-    });
+  it('creates embeddings with the base64 encoding the SDK asks for by default, encoded at the gateway', async () => {
+    fake.reply({ kind: 'json', body: embeddingsList });
     const result = await client.embeddings.create({ model: 'embeddings', input: ['a', 'b'] });
-    expect((await fake.nextRequest()).body).toEqual({
-      model: 'text-embedding-ada-002',
-      input: ['a', 'b'],
-      encoding_format: 'base64',
-    });
+    expect((await fake.nextRequest()).body).toEqual({ model: 'text-embedding-ada-002', input: ['a', 'b'] });
     expect(result).toEqual({
-      object: 'list',
-      data: vectors.map((vector, index) => ({ object: 'embedding', embedding: Array.from(vector), index })),
-      model: 'text-embedding-ada-002',
-      usage: { prompt_tokens: 8, total_tokens: 8 },
+      ...embeddingsList,
+      data: embeddingsList.data.map((item) => ({ ...item, embedding: float32(item.embedding) })),
     });
+  });
+
+  it("decodes a mock endpoint's base64 vectors to the floats it answers without the SDK", async () => {
+    const floats = await invokeEmbeddings('mock-embeddings', { input: ['a', 'b'] });
+    const result = await client.embeddings.create({ model: 'mock-embeddings', input: ['a', 'b'] });
+    expect(result).toEqual({
+      ...floats,
+      data: floats.data.map((item) => ({ ...item, embedding: float32(item.embedding) })),
+    });
+  });
+
+  it("decodes a mistral endpoint's base64 vectors to Mistral's floats, never sending encoding_format", async () => {
+    fake.reply({ kind: 'json', body: MISTRAL_EMBEDDINGS });
+    const result = await client.embeddings.create({ model: 'mistral-embeddings', input: ['a', 'b'] });
+    expect((await fake.nextRequest()).body).toEqual({ model: 'mistral-embed', input: ['a', 'b'] });
+    expect(result.data).toEqual([
+      { object: 'embedding', embedding: float32([3.25, 0.7685547]), index: 0 },
+      { object: 'embedding', embedding: float32([7.25, -0.1]), index: 1 },
+    ]);
+  });
+
+  it('answers floats to a client that asks for encoding_format float', async () => {
+    fake.reply({ kind: 'json', body: MISTRAL_EMBEDDINGS });
+    const result = await client.embeddings.create({
+      model: 'mistral-embeddings',
+      input: ['a', 'b'],
+      encoding_format: 'float',
+    });
+    expect((await fake.nextRequest()).body).toEqual({ model: 'mistral-embed', input: ['a', 'b'] });
+    expect(result.data).toEqual([
+      { object: 'embedding', embedding: [3.25, 0.7685547], index: 0 },
+      { object: 'embedding', embedding: [7.25, -0.1], index: 1 },
+    ]);
   });
 
   it('streams a chat completion to its end without a [DONE] event', async () => {
@@ -129,6 +183,8 @@ describe('the official openai SDK against /v1 (reference §4.8)', () => {
       n: 1,
       messages: HI,
       stream: true,
+      // The gateway always asks OpenAI for usage, for client token caps and budgets.
+      stream_options: { include_usage: true },
     });
     expect(chunks).toEqual(gatewayChatChunks);
   });

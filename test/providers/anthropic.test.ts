@@ -29,6 +29,7 @@ import {
   textStream,
 } from '../fakes/anthropic.js';
 import { FakeUpstream, ManualStream, type RecordedRequest } from '../fakes/fake-upstream.js';
+import { adapterChatChunks } from '../helpers/adapter-stream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { invokeEndpoint } from '../helpers/http.js';
 import { allEvents, sseEvents } from '../helpers/sse.js';
@@ -177,7 +178,10 @@ endpoints:
       config: anthropicConfigSchema.parse({ anthropic_api_key: KEY }),
       upstream,
     });
-    expect(target.mock.calls).toEqual([[`${ANTHROPIC_API_BASE}/messages`]]);
+    expect(target.mock.calls).toEqual([
+      [`${ANTHROPIC_API_BASE}/messages`],
+      [`${ANTHROPIC_API_BASE}/messages/count_tokens`],
+    ]);
     expect(ANTHROPIC_API_BASE).toBe('https://api.anthropic.com/v1');
   });
 
@@ -358,6 +362,41 @@ describe('anthropic response and event mapping', () => {
       { type: 'message_stop' },
     ];
     expect(events.map((event) => fromAnthropicChatEvent(event, state))).toEqual(events.map(() => null));
+  });
+});
+
+describe('anthropic stream usage', () => {
+  const start = {
+    type: 'message_start',
+    message: { id: 'm1', model: 'claude-2.1', usage: { input_tokens: 25, output_tokens: 1 } },
+  };
+
+  it("puts message_start's input and message_delta's output tokens on the finishing chunk", () => {
+    const state = newAnthropicStreamState();
+    fromAnthropicChatEvent(start, state);
+    const delta = { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 15 } };
+    expect(fromAnthropicChatEvent(delta, state)).toEqual({
+      id: 'm1',
+      object: 'chat.completion.chunk',
+      created: state.created,
+      model: 'claude-2.1',
+      choices: [{ index: 0, finish_reason: 'stop', delta: { role: null, content: null, tool_calls: null } }],
+      usage: { prompt_tokens: 25, completion_tokens: 15, total_tokens: 40 },
+    });
+  });
+
+  it('reports usage without a stop reason as a chunk without choices', () => {
+    const state = newAnthropicStreamState();
+    fromAnthropicChatEvent(start, state);
+    const delta = { type: 'message_delta', delta: { stop_reason: null }, usage: { output_tokens: 3 } };
+    expect(fromAnthropicChatEvent(delta, state)).toEqual({
+      id: 'm1',
+      object: 'chat.completion.chunk',
+      created: state.created,
+      model: 'claude-2.1',
+      choices: [],
+      usage: { prompt_tokens: 25, completion_tokens: 3, total_tokens: 28 },
+    });
   });
 });
 
@@ -642,6 +681,40 @@ describe('anthropic through the gateway', () => {
         textChunk('test-id', 'Hello'),
         textChunk('test-id', '!'),
         textChunk('test-id', null, 'stop'),
+      ]);
+    });
+
+    it("hands the stream's usage to the gateway's accounting on the finishing chunk", async () => {
+      pinClock();
+      fake.reply({ kind: 'sse', events: textStream('test-id') });
+      const chunks = await adapterChatChunks(gateway, 'chat', { messages: HI, stream: true });
+      expect(chunks).toEqual([
+        textChunk('test-id', ''),
+        textChunk('test-id', 'Hello'),
+        textChunk('test-id', '!'),
+        {
+          ...textChunk('test-id', null, 'stop'),
+          usage: { prompt_tokens: 25, completion_tokens: 15, total_tokens: 40 },
+        },
+      ]);
+    });
+
+    it('passes the usage to a client that asked with stream_options', async () => {
+      pinClock();
+      fake.reply({ kind: 'sse', events: textStream('test-id') });
+      const response = await invoke('chat', {
+        messages: HI,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      expect(await allEvents(response)).toEqual([
+        textChunk('test-id', ''),
+        textChunk('test-id', 'Hello'),
+        textChunk('test-id', '!'),
+        {
+          ...textChunk('test-id', null, 'stop'),
+          usage: { prompt_tokens: 25, completion_tokens: 15, total_tokens: 40 },
+        },
       ]);
     });
 

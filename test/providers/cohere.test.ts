@@ -23,6 +23,7 @@ import {
   messageEnd,
   messageStart,
 } from '../fakes/cohere.js';
+import { adapterChatChunks } from '../helpers/adapter-stream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { invokeEndpoint } from '../helpers/http.js';
 import { allEvents, sseEvents } from '../helpers/sse.js';
@@ -194,6 +195,9 @@ describe('cohere stream event mapper', () => {
     expect(fromCohereChatEvent(event, state)).toBeNull();
   });
 });
+
+/** The fake's `message-end` usage, as the gateway reports it. */
+const COHERE_STREAM_USAGE = { prompt_tokens: 83, completion_tokens: 63, total_tokens: 146 };
 
 describe('cohere through the gateway', () => {
   let fake: FakeUpstream;
@@ -493,6 +497,32 @@ describe('cohere through the gateway', () => {
         chatChunk(null, ' Hi', null),
         chatChunk(null, ' there', null),
         chatChunk('test-id1', null, 'COMPLETE'),
+      ]);
+    });
+
+    it("hands message-end's usage to the gateway's accounting on the last chunk", async () => {
+      pinClock();
+      fake.reply({ kind: 'sse', events: COHERE_TEXT_STREAM });
+      const chunks = await adapterChatChunks(gateway, 'chat', { messages: VECTOR_1_MESSAGES, stream: true });
+      expect(chunks).toEqual([
+        chatChunk(null, ' Hi', null),
+        chatChunk(null, ' there', null),
+        { ...chatChunk('test-id1', null, 'COMPLETE'), usage: COHERE_STREAM_USAGE },
+      ]);
+    });
+
+    it('passes the usage to a client that asked with stream_options', async () => {
+      pinClock();
+      fake.reply({ kind: 'sse', events: COHERE_TEXT_STREAM });
+      const response = await invoke('chat', {
+        messages: VECTOR_1_MESSAGES,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      expect(await allEvents(response)).toEqual([
+        chatChunk(null, ' Hi', null),
+        chatChunk(null, ' there', null),
+        { ...chatChunk('test-id1', null, 'COMPLETE'), usage: COHERE_STREAM_USAGE },
       ]);
     });
 

@@ -28,6 +28,7 @@ import {
   googleError,
   jokeResponse,
 } from '../fakes/gemini.js';
+import { adapterChatChunks } from '../helpers/adapter-stream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { invokeEndpoint } from '../helpers/http.js';
 import { allEvents, sseEvents } from '../helpers/sse.js';
@@ -803,6 +804,40 @@ describe('gemini through the gateway', () => {
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
       expect(await allEvents(response)).toEqual([textChunk(1, 'a', null), textChunk(1, 'b', 'STOP')]);
+    });
+
+    it("hands the finishing event's usageMetadata to the gateway's accounting", async () => {
+      pinClock(1);
+      fake.reply({ kind: 'sse', events: AB_STREAM });
+      const chunks = await adapterChatChunks(gateway, 'chat', VECTOR_2_REQUEST);
+      expect(chunks).toEqual([
+        textChunk(1, 'a', null),
+        { ...textChunk(1, 'b', 'STOP'), usage: { prompt_tokens: 4, completion_tokens: 2, total_tokens: 6 } },
+      ]);
+    });
+
+    it('passes the usage to a client that asked with stream_options', async () => {
+      pinClock(1);
+      fake.reply({ kind: 'sse', events: AB_STREAM });
+      const response = await invoke('chat', { ...VECTOR_2_REQUEST, stream_options: { include_usage: true } });
+      expect(await allEvents(response)).toEqual([
+        textChunk(1, 'a', null),
+        { ...textChunk(1, 'b', 'STOP'), usage: { prompt_tokens: 4, completion_tokens: 2, total_tokens: 6 } },
+      ]);
+    });
+
+    it('keeps the running usageMetadata of an unfinished event out of its chunk', async () => {
+      pinClock(1);
+      const running = geminiFrame({
+        candidates: [{ content: { parts: [{ text: 'a' }], role: 'model' }, index: 0 }],
+        usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 1, totalTokenCount: 5 },
+      });
+      fake.reply({ kind: 'sse', events: [running, AB_STREAM[1] ?? ''] });
+      const chunks = await adapterChatChunks(gateway, 'chat', VECTOR_2_REQUEST);
+      expect(chunks).toEqual([
+        textChunk(1, 'a', null),
+        { ...textChunk(1, 'b', 'STOP'), usage: { prompt_tokens: 4, completion_tokens: 2, total_tokens: 6 } },
+      ]);
     });
 
     it('forwards each event before Gemini has finished the stream', async () => {

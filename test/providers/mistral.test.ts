@@ -29,6 +29,7 @@ import {
   SERVICE_UNAVAILABLE_ERROR,
   UNAUTHORIZED_ERROR,
 } from '../fakes/mistral.js';
+import { adapterChatChunks } from '../helpers/adapter-stream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { invokeEndpoint } from '../helpers/http.js';
 import { parseSse } from '../helpers/sse.js';
@@ -397,7 +398,7 @@ describe('mistral embeddings', () => {
     });
   });
 
-  it('answers a batch on /v1/embeddings through the openai SDK, forwarding extras', async () => {
+  it('answers a batch on /v1/embeddings through the openai SDK, encoding_format kept at the gateway', async () => {
     fake.reply({ kind: 'json', body: EMBEDDINGS_RESPONSE });
     const embeddings = await client.embeddings.create({
       model: 'embeddings',
@@ -407,7 +408,6 @@ describe('mistral embeddings', () => {
     await expectUpstreamCall(EMBEDDINGS_PATH, {
       model: 'mistral-embed',
       input: ['This is a', 'batch test'],
-      encoding_format: 'float',
     });
     expect(embeddings).toEqual({
       object: 'list',
@@ -680,8 +680,47 @@ describe('mistral chat streaming [2026]', () => {
     });
   });
 
-  it('skips a chunk without choices, such as a usage-only tail', () => {
-    expect(fromMistralChatEvent({ id: 'cmpl-1', choices: [], usage: {} }, { created: 1234 })).toBeNull();
+  it('skips a chunk with neither choices nor usage', () => {
+    expect(fromMistralChatEvent({ id: 'cmpl-1', choices: [], usage: null }, { created: 1234 })).toBeNull();
+  });
+
+  it('keeps a usage-only tail as a chunk without choices', () => {
+    const usage = { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 };
+    expect(fromMistralChatEvent({ id: 'cmpl-1', choices: [], usage }, { created: 1234 })).toEqual({
+      id: 'cmpl-1',
+      object: 'chat.completion.chunk',
+      created: 1234,
+      model: null,
+      choices: [],
+      usage,
+    });
+  });
+
+  it("hands the last chunk's usage to the gateway's accounting", async () => {
+    fake.reply({ kind: 'sse', events: CHAT_STREAM_EVENTS });
+    const chunks = await adapterChatChunks(gateway, 'chat', { messages: HELLO, stream: true });
+    expect(chunks).toEqual([
+      CHAT_GATEWAY_CHUNKS[0],
+      CHAT_GATEWAY_CHUNKS[1],
+      { ...CHAT_GATEWAY_CHUNKS[2], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } },
+    ]);
+  });
+
+  it('passes the usage on the last chunk to a client that asked with stream_options', async () => {
+    fake.reply({ kind: 'sse', events: CHAT_STREAM_EVENTS });
+    const stream = await client.chat.completions.create({
+      model: 'chat',
+      messages: HELLO,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const chunks: unknown[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks).toEqual([
+      CHAT_GATEWAY_CHUNKS[0],
+      CHAT_GATEWAY_CHUNKS[1],
+      { ...CHAT_GATEWAY_CHUNKS[2], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } },
+    ]);
   });
 
   it('stamps a chunk without created with the time the stream started', () => {

@@ -328,16 +328,27 @@ describe('OpenAI responses (reference §9.5)', () => {
     });
   });
 
-  it('passes a base64 embedding through as a string', async () => {
+  it('asks OpenAI for floats and answers base64 itself when the client asks for base64', async () => {
+    const floats = { ...embeddingsList, data: [{ object: 'embedding', embedding: [0.5, -0.25], index: 0 }] };
+    fake.reply({ kind: 'json', body: floats });
+    const response = await invoke('embeddings', { input: 'a', encoding_format: 'base64' });
+    expect((await upstreamRequest()).body).toEqual({ model: 'text-embedding-ada-002', input: 'a' });
+    // 0.5 and -0.25 as float32 little-endian: 00 00 00 3f, 00 00 80 be.
+    expect(response.json().data).toEqual([{ object: 'embedding', embedding: 'AAAAPwAAgL4=', index: 0 }]);
+  });
+
+  it('passes a base64 string from OpenAI through unchanged', async () => {
     const base64 = { ...embeddingsList, data: [{ object: 'embedding', embedding: 'AAAAAA==', index: 0 }] };
     fake.reply({ kind: 'json', body: base64 });
     const response = await invoke('embeddings', { input: 'a', encoding_format: 'base64' });
-    expect((await upstreamRequest()).body).toEqual({
-      model: 'text-embedding-ada-002',
-      input: 'a',
-      encoding_format: 'base64',
-    });
+    await upstreamRequest();
     expect(response.json().data).toEqual([{ object: 'embedding', embedding: 'AAAAAA==', index: 0 }]);
+  });
+
+  it('answers 422 naming encoding_format for an encoding OpenAI does not define', async () => {
+    const response = await invoke('embeddings', { input: 'a', encoding_format: 'int8' });
+    expect(response.statusCode).toBe(422);
+    expect(JSON.stringify(response.json())).toContain('encoding_format');
   });
 
   it('answers 502 naming the missing field when a 2xx body lacks usage [D7]', async () => {
@@ -455,6 +466,8 @@ describe('OpenAI streaming (reference §9.6, §5.5)', () => {
       n: 1,
       messages: HI,
       stream: true,
+      // Always asked, so client token caps and budgets count streams.
+      stream_options: { include_usage: true },
     });
     expect(response).toEqual({
       status: 200,
@@ -559,7 +572,22 @@ describe('OpenAI streaming (reference §9.6, §5.5)', () => {
     );
   });
 
-  it('turns a usage-only chunk into a chunk with no choices', async () => {
+  it('drops the usage-only chunk for a client that did not ask for it', async () => {
+    const usageChunk = {
+      ...chatChunks[0],
+      choices: [],
+      usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 },
+    };
+    fake.reply({
+      kind: 'sse',
+      events: [...chatStreamFrames().slice(0, -1), sseFrame(usageChunk), sseFrame('[DONE]')],
+    });
+    const response = await postStream('/endpoints/chat/invocations', { messages: HI, stream: true });
+    await upstreamRequest();
+    expect(response.text).toBe(events(gatewayChatChunks));
+  });
+
+  it('passes the usage-only chunk with its usage to a client that asked for it', async () => {
     const usageChunk = {
       ...chatChunks[0],
       choices: [],
@@ -587,6 +615,7 @@ describe('OpenAI streaming (reference §9.6, §5.5)', () => {
           created: 1694268190,
           model: 'gpt-4o-mini-2024-07-18',
           choices: [],
+          usage: { prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 },
         },
       ]),
     );
@@ -604,6 +633,7 @@ describe('OpenAI streaming (reference §9.6, §5.5)', () => {
       n: 1,
       prompt: 'hi',
       stream: true,
+      stream_options: { include_usage: true },
     });
     const base = {
       id: 'cmpl-7iA7iJjj8V2zOkCGvWF2hAkDWBQZe',
@@ -687,6 +717,8 @@ describe('OpenAI streaming (reference §9.6, §5.5)', () => {
       n: 1,
       messages: HI,
       stream: true,
+      // Always asked, so client token caps and budgets count streams.
+      stream_options: { include_usage: true },
     });
     expect(response).toEqual({
       status: 200,
@@ -771,6 +803,8 @@ describe('OpenAiAdapter construction', () => {
       'https://api.openai.com/v1/chat/completions',
       'https://api.openai.com/v1/completions',
       'https://api.openai.com/v1/embeddings',
+      // The Responses API, for the Responses ingress's passthrough.
+      'https://api.openai.com/v1/responses',
     ]);
   });
 
@@ -785,6 +819,8 @@ describe('OpenAiAdapter construction', () => {
       'https://test-azureopenai.openai.azure.com/openai/deployments/test-gpt35/chat/completions?api-version=2023-05-15',
       'https://test-azureopenai.openai.azure.com/openai/deployments/test-gpt35/completions?api-version=2023-05-15',
       'https://test-azureopenai.openai.azure.com/openai/deployments/test-gpt35/embeddings?api-version=2023-05-15',
+      // Azure serves the Responses API on its v1 surface only, without api-version.
+      'https://test-azureopenai.openai.azure.com/openai/v1/responses',
     ]);
   });
 

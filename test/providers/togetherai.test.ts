@@ -24,6 +24,7 @@ import {
   RATE_LIMIT_ERROR,
   SERVICE_UNAVAILABLE_ERROR,
 } from '../fakes/togetherai.js';
+import { adapterChatChunks } from '../helpers/adapter-stream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { invokeEndpoint } from '../helpers/http.js';
 import { parseSse, sseEvents } from '../helpers/sse.js';
@@ -295,17 +296,21 @@ describe('togetherai stream event mappers', () => {
     ]);
   });
 
-  it('skips a usage-only chunk without choices', () => {
-    const chunk = fromTogetherAiChatEvent(
-      {
-        id: 'c1',
-        created: 5,
-        choices: [],
-        usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
-      },
-      MODEL,
-    );
-    expect(chunk).toBeNull();
+  it('keeps a usage-only chunk as a chunk without choices', () => {
+    const usage = { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 };
+    const chunk = fromTogetherAiChatEvent({ id: 'c1', created: 5, choices: [], usage }, MODEL);
+    expect(chunk).toEqual({
+      id: 'c1',
+      object: 'chat.completion.chunk',
+      created: 5,
+      model: MODEL,
+      choices: [],
+      usage,
+    });
+  });
+
+  it('skips a chunk with neither choices nor usage', () => {
+    expect(fromTogetherAiChatEvent({ id: 'c1', created: 5, choices: [], usage: null }, MODEL)).toBeNull();
   });
 
   it('reports a chunk without choices as a 502 naming the field', () => {
@@ -603,6 +608,30 @@ describe('togetherai through the gateway', () => {
       });
     });
 
+    it("hands the last chunk's usage to the gateway's accounting", async () => {
+      fake.reply({ kind: 'sse', events: CHAT_STREAM_EVENTS });
+      const chunks = await adapterChatChunks(gateway, 'chat', {
+        messages: [{ role: 'user', content: 'This is a test' }],
+        stream: true,
+      });
+      const usage = { prompt_tokens: 17, completion_tokens: 200, total_tokens: 217 };
+      expect(chunks).toEqual([...CHAT_CHUNKS.slice(0, -1), { ...CHAT_CHUNKS.at(-1), usage }]);
+    });
+
+    it('passes the usage on the last chunk to a client that asked with stream_options', async () => {
+      fake.reply({ kind: 'sse', events: CHAT_STREAM_EVENTS });
+      const stream = await client.chat.completions.create({
+        model: 'chat',
+        messages: [{ role: 'user', content: 'This is a test' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      const chunks: unknown[] = [];
+      for await (const chunk of stream) chunks.push(chunk);
+      const usage = { prompt_tokens: 17, completion_tokens: 200, total_tokens: 217 };
+      expect(chunks).toEqual([...CHAT_CHUNKS.slice(0, -1), { ...CHAT_CHUNKS.at(-1), usage }]);
+    });
+
     it('re-emits each chat chunk as soon as Together sends it', async () => {
       const stream = new ManualStream();
       fake.reply({ kind: 'sse-manual', stream });
@@ -679,7 +708,7 @@ describe('togetherai through the gateway', () => {
       expect((await fake.nextRequest()).body).toEqual({ model: EMBEDDINGS_MODEL, input: ['a', 'b'] });
     });
 
-    it('serves embeddings to the openai SDK with the configured model', async () => {
+    it('serves embeddings to the openai SDK with the configured model, encoding_format kept at the gateway', async () => {
       fake.reply({ kind: 'json', body: EMBEDDINGS_RESPONSE });
       const response = await client.embeddings.create({
         model: 'embeddings',
@@ -692,7 +721,6 @@ describe('togetherai through the gateway', () => {
       expect(request.body).toEqual({
         model: EMBEDDINGS_MODEL,
         input: 'Our solar system',
-        encoding_format: 'float',
       });
     });
 

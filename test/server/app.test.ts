@@ -45,6 +45,15 @@ describe('access log', () => {
     await app.close();
   });
 
+  it('never logs a key sent as the ?key= query parameter', async () => {
+    const { app, lines } = await gatewayLoggingAt('info');
+    await app.inject({ method: 'GET', url: '/health?alt=sse&key=AIza-client-secret&x=1' });
+    const access = lines.filter((line) => line.msg === 'request completed');
+    expect(access.map((line) => line.url)).toEqual(['/health?alt=sse&key=[redacted]&x=1']);
+    expect(JSON.stringify(lines)).not.toContain('AIza-client-secret');
+    await app.close();
+  });
+
   it('writes no access line at warn', async () => {
     const { app, lines } = await gatewayLoggingAt('warn');
     const response = await app.inject({ method: 'GET', url: '/health' });

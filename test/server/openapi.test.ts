@@ -13,6 +13,8 @@ const STATIC_PATHS = [
   '/api/2.0/endpoints/{endpoint_name}',
   '/api/2.0/endpoints/limits/{endpoint}',
   '/api/2.0/endpoints/limits/',
+  '/api/3.0/gateway/route/{name}',
+  '/api/3.0/gateway/endpoint/{name}',
   '/v1/chat/completions',
   '/v1/completions',
   '/v1/embeddings',

@@ -67,6 +67,14 @@ describe('scrubError', () => {
     expect(`${error.stack ?? ''}${cause.stack ?? ''}`).not.toContain(KEY);
   });
 
+  it("scrubs an abort's DOMException, whose message is a getter, without throwing", () => {
+    const abort = new DOMException(`aborted ${KEY}`, 'AbortError');
+    const error = new TypeError('fetch failed', { cause: abort });
+    expect(() => scrubError(error, scrub)).not.toThrow();
+    expect(abort.message).toBe('aborted [redacted]');
+    expect(abort.name).toBe('AbortError');
+  });
+
   it('leaves errors alone for an endpoint without secrets', () => {
     const error = new UpstreamError(400, `text ${KEY}`);
     scrubError(error, scrubberFor(endpointWith({ base: 'http://x' })));

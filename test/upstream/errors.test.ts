@@ -1,12 +1,19 @@
 import { errors as undiciErrors } from 'undici';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_FALLBACK_STATUSES } from '../../src/config/schema.js';
 import {
   ClientClosedRequestError,
   GatewayError,
+  InvalidRequestError,
+  UpstreamConnectionLostError,
+  UpstreamError,
   UpstreamProtocolError,
   UpstreamTimeoutError,
+  UpstreamUnreachableError,
 } from '../../src/errors.js';
 import {
+  classifyFailure,
+  RETRYABLE_STATUSES,
   mapTransportError,
   notAnEventStream,
   reasonPhrase,
@@ -326,5 +333,40 @@ describe('mapTransportError (reference [D6], hardening item 5)', () => {
   it('returns an error that is no transport error unchanged, so it becomes a 500', () => {
     const error = new TypeError('boom');
     expect(mapTransportError(error, LIMITS)).toBe(error);
+  });
+});
+
+describe('classifyFailure', () => {
+  const defaults = RETRYABLE_STATUSES;
+  it.each([
+    ['a refused connection', new UpstreamUnreachableError('ECONNREFUSED'), 'retryable'],
+    ['a connection dropped mid-answer', new UpstreamConnectionLostError('reset'), 'retryable'],
+    ['a timeout', new UpstreamTimeoutError(5), 'retryable'],
+    ['an upstream 429', new UpstreamError(429, 'slow'), 'retryable'],
+    ['an upstream 500', new UpstreamError(500, 'boom'), 'retryable'],
+    ['an upstream 502', new UpstreamError(502, 'bad'), 'retryable'],
+    ['an upstream 503', new UpstreamError(503, 'down'), 'retryable'],
+    ['an upstream 504', new UpstreamError(504, 'late'), 'retryable'],
+    ['an upstream 400', new UpstreamError(400, 'bad'), 'final'],
+    ['an upstream 401', new UpstreamError(401, 'key'), 'final'],
+    ['an upstream 403', new UpstreamError(403, 'no'), 'final'],
+    ['an upstream 404', new UpstreamError(404, 'gone'), 'final'],
+    ['an upstream 422', new UpstreamError(422, 'bad'), 'final'],
+    ['an answer the gateway cannot read', new UpstreamProtocolError('not JSON'), 'final'],
+    ['a request the adapter rejected', new InvalidRequestError(422, 'n must be 1'), 'final'],
+    ['a bug', new TypeError('x is undefined'), 'final'],
+    ['the client going away', new ClientClosedRequestError(), 'client_gone'],
+  ])('classifies %s as %s', (_name, error, kind) => {
+    expect(classifyFailure(error, defaults)).toBe(kind);
+  });
+
+  it('reads upstream statuses from the given set only', () => {
+    expect(classifyFailure(new UpstreamError(500, 'boom'), new Set([503]))).toBe('final');
+    expect(classifyFailure(new UpstreamError(529, 'overloaded'), new Set([529]))).toBe('retryable');
+    expect(classifyFailure(new UpstreamTimeoutError(5), new Set<number>())).toBe('retryable');
+  });
+
+  it('retries the statuses FALLBACK routes fall back on by default', () => {
+    expect([...RETRYABLE_STATUSES]).toEqual([...DEFAULT_FALLBACK_STATUSES]);
   });
 });

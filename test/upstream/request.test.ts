@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GatewayError } from '../../src/errors.js';
+import { GatewayError, UpstreamError } from '../../src/errors.js';
 import { PoolSet } from '../../src/upstream/pool.js';
 import {
   DEFAULT_MAX_RESPONSE_BYTES,
@@ -445,5 +445,59 @@ describe('Upstream.postStream', () => {
       await poolIdle();
     }
     expect({ connects, disconnects }).toEqual({ connects: 1, disconnects: 0 });
+  });
+});
+
+describe("the upstream's Retry-After", () => {
+  async function retryAfterOf(promise: Promise<unknown>): Promise<string | null> {
+    const error: unknown = await promise.then(
+      () => null,
+      (rejection: unknown) => rejection,
+    );
+    if (!(error instanceof UpstreamError)) throw new Error('expected an UpstreamError');
+    return error.retryAfter;
+  }
+
+  it('is kept on the error of a unary call', async () => {
+    fake.reply({
+      kind: 'json',
+      status: 429,
+      body: { error: { message: 'slow' } },
+      headers: { 'retry-after': '7' },
+    });
+    expect(await retryAfterOf(post())).toBe('7');
+  });
+
+  it('is kept on the error of a stream that fails before it starts', async () => {
+    fake.reply({
+      kind: 'json',
+      status: 503,
+      body: { error: { message: 'down' } },
+      headers: { 'retry-after': '3' },
+    });
+    expect(await retryAfterOf(upstream.postStream(target, headers, {}, new AbortController().signal))).toBe(
+      '3',
+    );
+  });
+
+  it('is null when the upstream sent none', async () => {
+    fake.reply({ kind: 'json', status: 503, body: { error: { message: 'down' } } });
+    expect(await retryAfterOf(post())).toBeNull();
+  });
+});
+
+describe('postEventStream', () => {
+  it("yields each event's name beside its data and stops at [DONE]", async () => {
+    fake.reply({
+      kind: 'sse',
+      events: [sseFrame({ type: 'ping' }, 'ping'), sseFrame({ n: 1 }), sseFrame('[DONE]')],
+    });
+    const events = await upstream.postEventStream(target, headers, {}, new AbortController().signal);
+    const all: unknown[] = [];
+    for await (const event of events) all.push(event);
+    expect(all).toEqual([
+      { event: 'ping', data: '{"type":"ping"}' },
+      { event: undefined, data: '{"n":1}' },
+    ]);
   });
 });

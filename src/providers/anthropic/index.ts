@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { secretSchema } from '../../config/secrets.js';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../../schemas/chat.js';
 import type { CompletionsRequest, CompletionsResponse } from '../../schemas/completions.js';
+import { relay, type RelayedResponse } from '../../upstream/relay.js';
 import { jsonHeaders, type UpstreamHeaders, type UpstreamTarget } from '../../upstream/request.js';
 import { apiBaseSchema, joinUrl } from '../../upstream/url.js';
 import {
@@ -21,6 +22,16 @@ import { fromAnthropicChatEvent, newAnthropicStreamState } from './stream.js';
 export const ANTHROPIC_API_BASE = 'https://api.anthropic.com/v1';
 const ANTHROPIC_VERSION = '2023-06-01';
 const MESSAGES_PATH = 'messages';
+const COUNT_TOKENS_PATH = 'messages/count_tokens';
+
+/** The Messages API operations the native ingress relays as the client sent them. */
+export type AnthropicNativeOperation = 'messages' | 'count_tokens';
+
+/** The client headers a passthrough call forwards (ingress reference §1, §6); credentials never. */
+export interface AnthropicClientHeaders {
+  readonly 'anthropic-version'?: string | undefined;
+  readonly 'anthropic-beta'?: string | undefined;
+}
 
 export const anthropicConfigSchema = z.object({
   anthropic_api_key: secretSchema,
@@ -42,6 +53,7 @@ export class AnthropicAdapter extends ProviderAdapter<AnthropicConfig> {
 
   readonly #headers: UpstreamHeaders;
   readonly #messagesTarget: UpstreamTarget;
+  readonly #countTokensTarget: UpstreamTarget;
   readonly #model: string | null;
 
   constructor(init: AdapterInit<AnthropicConfig>) {
@@ -52,7 +64,38 @@ export class AnthropicAdapter extends ProviderAdapter<AnthropicConfig> {
       'anthropic-version': config.anthropic_version,
     });
     this.#messagesTarget = upstream.target(joinUrl(config.anthropic_api_base, MESSAGES_PATH));
+    this.#countTokensTarget = upstream.target(joinUrl(config.anthropic_api_base, COUNT_TOKENS_PATH));
     this.#model = init.modelName;
+  }
+
+  /**
+   * Native passthrough: the client's Messages body goes upstream as sent, with only `model`
+   * replaced by the configured one; the configured key is sent, the client's
+   * `anthropic-version` (else the configured one) and `anthropic-beta` pass through.
+   */
+  relayNative(
+    operation: AnthropicNativeOperation,
+    body: Readonly<Record<string, unknown>>,
+    clientHeaders: AnthropicClientHeaders,
+    signal: AbortSignal,
+  ): Promise<RelayedResponse> {
+    const target = operation === 'messages' ? this.#messagesTarget : this.#countTokensTarget;
+    return relay(this.init.upstream, {
+      target,
+      headers: this.#nativeHeaders(clientHeaders),
+      body: JSON.stringify({ ...body, model: this.#model }),
+      signal,
+    });
+  }
+
+  #nativeHeaders(clientHeaders: AnthropicClientHeaders): UpstreamHeaders {
+    const version = clientHeaders['anthropic-version'];
+    const beta = clientHeaders['anthropic-beta'];
+    if (version === undefined && beta === undefined) return this.#headers;
+    const headers: Record<string, string> = { ...this.#headers };
+    if (version !== undefined) headers['anthropic-version'] = version;
+    if (beta !== undefined) headers['anthropic-beta'] = beta;
+    return headers;
   }
 
   #post(body: AnthropicBody, context: CallContext): Promise<unknown> {

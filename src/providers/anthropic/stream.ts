@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ChatChunk } from '../../schemas/chat.js';
+import type { Usage } from '../../schemas/generation.js';
 import { upstreamStatusError } from '../../upstream/errors.js';
 import { parseUpstreamBody } from '../base.js';
 import { nowSeconds } from '../timestamps.js';
@@ -13,14 +14,22 @@ export interface AnthropicStreamState {
   readonly created: number;
   /** Content-block index → the call's position among this message's tool calls. */
   readonly toolCalls: Map<number, number>;
+  /** `message_start`'s `usage.input_tokens`; `message_delta` reports the output side. */
+  inputTokens: number | null;
 }
 
 export function newAnthropicStreamState(): AnthropicStreamState {
-  return { id: null, model: null, created: nowSeconds(), toolCalls: new Map() };
+  return { id: null, model: null, created: nowSeconds(), toolCalls: new Map(), inputTokens: null };
 }
 
 const eventTypeSchema = z.object({ type: z.string() });
-const messageStartSchema = z.object({ message: z.object({ id: z.string(), model: z.string() }) });
+const messageStartSchema = z.object({
+  message: z.object({
+    id: z.string(),
+    model: z.string(),
+    usage: z.object({ input_tokens: z.number().int().nullish() }).nullish(),
+  }),
+});
 const blockStartSchema = z.object({
   index: z.number().int(),
   content_block: z.object({
@@ -34,7 +43,10 @@ const blockDeltaSchema = z.object({
   index: z.number().int(),
   delta: z.object({ type: z.string(), text: z.string().nullish(), partial_json: z.string().nullish() }),
 });
-const messageDeltaSchema = z.object({ delta: z.object({ stop_reason: z.string().nullish() }) });
+const messageDeltaSchema = z.object({
+  delta: z.object({ stop_reason: z.string().nullish() }),
+  usage: z.object({ output_tokens: z.number().int().nullish() }).nullish(),
+});
 
 type ChunkDelta = ChatChunk['choices'][number]['delta'];
 
@@ -56,6 +68,27 @@ function toChunk(
       },
     ],
   };
+}
+
+/**
+ * The stream's usage, on its finishing chunk as OpenAI-style streams carry it: `message_delta`'s
+ * `output_tokens` is cumulative, and the input count is `message_start`'s.
+ */
+function toStreamUsage(state: AnthropicStreamState, outputTokens: number | null | undefined): Usage | null {
+  const prompt = state.inputTokens;
+  const completion = outputTokens ?? null;
+  if (prompt === null && completion === null) return null;
+  const total = prompt !== null && completion !== null ? prompt + completion : null;
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: total };
+}
+
+function fromMessageDelta(json: unknown, state: AnthropicStreamState): ChatChunk | null {
+  const event = parseUpstreamBody(messageDeltaSchema, json, DISPLAY_NAME);
+  const stopReason = event.delta.stop_reason;
+  const usage = toStreamUsage(state, event.usage?.output_tokens);
+  if (!stopReason) return usage === null ? null : { ...toChunk(state, {}, null), choices: [], usage };
+  const chunk = toChunk(state, {}, toFinishReason(stopReason));
+  return usage === null ? chunk : { ...chunk, usage };
 }
 
 function fromBlockStart(json: unknown, state: AnthropicStreamState): ChatChunk | null {
@@ -92,20 +125,38 @@ export function fromAnthropicChatEvent(json: unknown, state: AnthropicStreamStat
       const { message } = parseUpstreamBody(messageStartSchema, json, DISPLAY_NAME);
       state.id = message.id;
       state.model = message.model;
+      state.inputTokens = message.usage?.input_tokens ?? null;
       return null;
     }
     case 'content_block_start':
       return fromBlockStart(json, state);
     case 'content_block_delta':
       return fromBlockDelta(json, state);
-    case 'message_delta': {
-      const stopReason = parseUpstreamBody(messageDeltaSchema, json, DISPLAY_NAME).delta.stop_reason;
-      return stopReason ? toChunk(state, {}, toFinishReason(stopReason)) : null;
-    }
+    case 'message_delta':
+      return fromMessageDelta(json, state);
     case 'error':
-      // An error after the 200: the status is never sent, the message ends the client's stream.
-      throw upstreamStatusError(502, json);
+      // An error after the 200. Once chunks went out its message ends the client's stream; as
+      // the first event it is an ordinary failure, and its status decides retries and fallbacks.
+      throw upstreamStatusError(streamErrorStatus(json), json);
     default:
       return null;
   }
+}
+
+/**
+ * Anthropic's error types (platform.claude.com/docs: Errors) that say "try again", as the
+ * statuses routing reads; HTTP 529 `overloaded_error` becomes 503 so the default retry and
+ * fallback statuses cover it. Anything else in a stream is the upstream's fault: 502.
+ */
+const STREAM_ERROR_STATUSES: Readonly<Record<string, number>> = {
+  overloaded_error: 503,
+  rate_limit_error: 429,
+  api_error: 500,
+};
+
+const streamErrorSchema = z.object({ error: z.object({ type: z.string() }) });
+
+function streamErrorStatus(json: unknown): number {
+  const parsed = streamErrorSchema.safeParse(json);
+  return (parsed.success ? STREAM_ERROR_STATUSES[parsed.data.error.type] : undefined) ?? 502;
 }

@@ -100,12 +100,10 @@ export function toCohereCompletionsBody(request: CompletionsRequest, model: stri
   return body;
 }
 
-/** The request body, which of Cohere's embedding types to read back, and how to return it. */
+/** The request body and which of Cohere's embedding types to read back. */
 export interface CohereEmbeddingsCall {
   body: CohereBody;
   embeddingType: string;
-  /** OpenAI's `encoding_format: "base64"` (the openai SDK's default): float32 bytes, base64. */
-  isBase64: boolean;
 }
 
 /** Reference §9 and §11: `input` → `texts` (always an array), v2's required defaults added. */
@@ -114,8 +112,8 @@ export function toCohereEmbeddingsBody(
   model: string | null,
 ): CohereEmbeddingsCall {
   if (request.texts !== undefined) invalid(422, 'Invalid parameter texts. Use input instead.', 'texts');
-  // Cohere has no `encoding_format`; the gateway encodes the vectors itself when asked.
-  const { input, model: _model, encoding_format: encodingFormat, ...rest } = request;
+  // No `encoding_format` reaches here: the gateway strips it and encodes base64 itself.
+  const { input, model: _model, ...rest } = request;
   const body: CohereBody = {
     model,
     texts: typeof input === 'string' ? [input] : input,
@@ -128,6 +126,5 @@ export function toCohereEmbeddingsBody(
   return {
     body,
     embeddingType: typeof first === 'string' ? first : DEFAULT_EMBEDDING_TYPE,
-    isBase64: encodingFormat === 'base64',
   };
 }

@@ -15,7 +15,7 @@ const tokenCountsSchema = z.object({
   output_tokens: z.number().nullish(),
 });
 
-const usageSchema = z.object({
+export const usageSchema = z.object({
   tokens: tokenCountsSchema.nullish(),
   billed_units: tokenCountsSchema.nullish(),
 });
@@ -47,7 +47,7 @@ export function toToolFunction(call: z.infer<typeof toolCallSchema>): ToolCallDe
 }
 
 /** `usage.tokens`, else `usage.billed_units` (reference §5's fallback order, in v2's names). */
-function toUsage(usage: z.infer<typeof usageSchema> | null | undefined): Usage {
+export function toUsage(usage: z.infer<typeof usageSchema> | null | undefined): Usage {
   const counts = usage?.tokens ?? usage?.billed_units;
   const prompt = counts?.input_tokens ?? null;
   const completion = counts?.output_tokens ?? null;
@@ -104,19 +104,12 @@ export function fromCohereCompletionsResponse(json: unknown, model: string | nul
   };
 }
 
-/** OpenAI's base64 embedding: the vector's float32 little-endian bytes. */
-export function toBase64Floats(vector: number[] | string): number[] | string {
-  if (typeof vector === 'string') return vector;
-  const floats = new Float32Array(vector);
-  return Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength).toString('base64');
-}
-
 export function fromCohereEmbeddingsResponse(
   json: unknown,
   model: string | null,
-  call: Pick<CohereEmbeddingsCall, 'embeddingType' | 'isBase64'>,
+  call: Pick<CohereEmbeddingsCall, 'embeddingType'>,
 ): EmbeddingsResponse {
-  const { embeddingType, isBase64 } = call;
+  const { embeddingType } = call;
   const body = parseUpstreamBody(embeddingsResponseSchema, json, DISPLAY_NAME);
   const vectors = body.embeddings[embeddingType];
   if (vectors === undefined) {
@@ -127,11 +120,7 @@ export function fromCohereEmbeddingsResponse(
   const tokens = body.meta?.billed_units?.input_tokens ?? null;
   return {
     object: 'list',
-    data: vectors.map((vector, index) => ({
-      object: 'embedding',
-      embedding: isBase64 ? toBase64Floats(vector) : vector,
-      index,
-    })),
+    data: vectors.map((vector, index) => ({ object: 'embedding', embedding: vector, index })),
     model,
     usage: { prompt_tokens: tokens, total_tokens: tokens },
   };

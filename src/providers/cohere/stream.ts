@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { ChatChunk, ToolCallDelta } from '../../schemas/chat.js';
 import type { CompletionsChunk } from '../../schemas/completions.js';
+import type { Usage } from '../../schemas/generation.js';
 import { parseUpstreamBody, throwIfStreamError } from '../base.js';
 import { nowSeconds } from '../timestamps.js';
-import { DISPLAY_NAME, toToolFunction, toolCallSchema } from './response.js';
+import { DISPLAY_NAME, toToolFunction, toUsage, toolCallSchema, usageSchema } from './response.js';
 
 /** What one stream needs across events: the id from `message-start`, and fixed chunk fields. */
 export interface CohereStreamState {
@@ -26,7 +27,7 @@ const toolCallEventSchema = z.object({
   delta: z.object({ message: z.object({ tool_calls: toolCallSchema }) }),
 });
 const messageEndSchema = z.object({
-  delta: z.object({ finish_reason: z.string().nullish() }).nullish(),
+  delta: z.object({ finish_reason: z.string().nullish(), usage: usageSchema.nullish() }).nullish(),
 });
 
 /** One v2 stream event, reduced to what the gateway emits. */
@@ -35,7 +36,7 @@ export type StreamMapper<T> = (json: unknown, state: CohereStreamState) => T | n
 type CohereStreamEvent =
   | { kind: 'text'; text: string }
   | { kind: 'tool-call'; call: ToolCallDelta }
-  | { kind: 'end'; finishReason: string | null };
+  | { kind: 'end'; finishReason: string | null; usage: Usage | null };
 
 function toToolCallDelta(json: unknown): ToolCallDelta {
   const { index, delta } = parseUpstreamBody(toolCallEventSchema, json, DISPLAY_NAME);
@@ -69,7 +70,12 @@ function readStreamEvent(json: unknown, state: CohereStreamState): CohereStreamE
       return { kind: 'tool-call', call: toToolCallDelta(json) };
     case 'message-end': {
       const event = parseUpstreamBody(messageEndSchema, json, DISPLAY_NAME);
-      return { kind: 'end', finishReason: event.delta?.finish_reason ?? null };
+      const usage = event.delta?.usage;
+      return {
+        kind: 'end',
+        finishReason: event.delta?.finish_reason ?? null,
+        usage: usage ? toUsage(usage) : null,
+      };
     }
     default:
       return null;
@@ -87,9 +93,15 @@ function chunkHeader(event: CohereStreamEvent, state: CohereStreamState) {
   };
 }
 
+/** `message-end`'s usage on the last chunk, as OpenAI-style streams carry it. */
+function usageOf(event: CohereStreamEvent): { usage?: Usage } {
+  return event.kind === 'end' && event.usage !== null ? { usage: event.usage } : {};
+}
+
 /**
  * Reference §6/§11: one chunk per text delta (id null, as MLflow's text chunks) and a last chunk
- * with the `message-start` id and Cohere's finish reason as sent (`COMPLETE`, `MAX_TOKENS`, …).
+ * with the `message-start` id, Cohere's finish reason as sent (`COMPLETE`, `MAX_TOKENS`, …) and
+ * the stream's usage.
  */
 export function fromCohereChatEvent(json: unknown, state: CohereStreamState): ChatChunk | null {
   const event = readStreamEvent(json, state);
@@ -104,6 +116,7 @@ export function fromCohereChatEvent(json: unknown, state: CohereStreamState): Ch
     created,
     model,
     choices: [{ index: 0, finish_reason: finishReason, delta }],
+    ...usageOf(event),
   };
 }
 
@@ -119,5 +132,6 @@ export function fromCohereCompletionsEvent(json: unknown, state: CohereStreamSta
     created,
     model,
     choices: [{ index: 0, finish_reason: finishReason, text }],
+    ...usageOf(event),
   };
 }

@@ -7,6 +7,7 @@ import type { CompletionsChunk, CompletionsRequest, CompletionsResponse } from '
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../schemas/embeddings.js';
 import { jsonHeaders, type UpstreamHeaders, type UpstreamTarget } from '../../upstream/request.js';
 import { apiBaseSchema, joinUrl } from '../../upstream/url.js';
+import type { NativeRelay } from '../openai.js';
 import {
   ProviderAdapter,
   mapSseJson,
@@ -85,6 +86,12 @@ export class GeminiAdapter extends ProviderAdapter<GeminiConfig> {
       embed: target('embedContent'),
       batchEmbed: target('batchEmbedContents'),
     };
+  }
+
+  /** The configured model's generateContent (or its SSE stream), for the Gemini ingress's passthrough. */
+  generateContentRelay(stream: boolean): NativeRelay {
+    const target = stream ? this.#targets.stream : this.#targets.generate;
+    return { upstream: this.init.upstream, target, headers: this.#headers, model: this.#model };
   }
 
   #post(target: UpstreamTarget, body: GeminiBody, context: CallContext): Promise<unknown> {

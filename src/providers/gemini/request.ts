@@ -263,12 +263,10 @@ export function toGeminiCompletionsBody(request: CompletionsRequest): GeminiBody
   return toGenerateContentBody(request, messages);
 }
 
-/** One embeddings call: which method, its body, and how the client wants the vectors back. */
+/** One embeddings call: which method, and its body. */
 export interface GeminiEmbeddingsCall {
   isBatch: boolean;
   body: GeminiBody;
-  /** OpenAI's `encoding_format: "base64"` (the openai SDK's default). */
-  isBase64: boolean;
 }
 
 /** Reference §8: one text → `embedContent`; two or more → `batchEmbedContents`. */
@@ -281,13 +279,11 @@ export function toGeminiEmbeddingsCall(request: EmbeddingsRequest, model: string
     if (typeof text !== 'string') invalid('Gemini embeddings take text, not token ids.', 'input');
     return { content: { parts: [{ text }] }, ...extra };
   });
-  const isBase64 = request.encoding_format === 'base64';
   const [first] = requests;
-  if (requests.length === 1 && first !== undefined) return { isBatch: false, body: first, isBase64 };
+  if (requests.length === 1 && first !== undefined) return { isBatch: false, body: first };
   const modelName = `${MODELS_PREFIX}${model}`;
   return {
     isBatch: true,
     body: { requests: requests.map((item) => ({ model: modelName, ...item })) },
-    isBase64,
   };
 }

@@ -6,7 +6,6 @@ import type { CompletionsResponse } from '../../schemas/completions.js';
 import type { EmbeddingsResponse } from '../../schemas/embeddings.js';
 import type { Usage } from '../../schemas/generation.js';
 import { parseUpstreamBody } from '../base.js';
-import { toBase64Floats } from '../cohere/response.js';
 import { toPythonJson } from '../python-json.js';
 import { nowSeconds } from '../timestamps.js';
 import type { GeminiEmbeddingsCall } from './request.js';
@@ -103,7 +102,7 @@ export function toToolCalls(candidate: GeminiCandidate): ResponseToolCall[] {
   });
 }
 
-function toUsage(body: GenerateContentResponse): Usage {
+export function toUsage(body: GenerateContentResponse): Usage {
   const usage = body.usageMetadata;
   return {
     prompt_tokens: usage?.promptTokenCount ?? null,
@@ -160,18 +159,14 @@ export function fromGeminiCompletionsResponse(json: unknown, model: string): Com
 export function fromGeminiEmbeddingsResponse(
   json: unknown,
   model: string,
-  call: Pick<GeminiEmbeddingsCall, 'isBatch' | 'isBase64'>,
+  call: Pick<GeminiEmbeddingsCall, 'isBatch'>,
 ): EmbeddingsResponse {
   const vectors = call.isBatch
     ? parseUpstreamBody(batchEmbedContentsSchema, json, DISPLAY_NAME).embeddings
     : [parseUpstreamBody(embedContentSchema, json, DISPLAY_NAME).embedding];
   return {
     object: 'list',
-    data: vectors.map(({ values }, index) => ({
-      object: 'embedding',
-      embedding: call.isBase64 ? toBase64Floats(values) : values,
-      index,
-    })),
+    data: vectors.map(({ values }, index) => ({ object: 'embedding', embedding: values, index })),
     model,
     usage: { prompt_tokens: null, total_tokens: null },
   };

@@ -1,5 +1,6 @@
 import type { ChatChunk, ToolCallDelta } from '../../schemas/chat.js';
 import type { CompletionsChunk } from '../../schemas/completions.js';
+import type { Usage } from '../../schemas/generation.js';
 import { isRecord } from '../../schemas/json.js';
 import { upstreamStatusError } from '../../upstream/errors.js';
 import { parseUpstreamBody } from '../base.js';
@@ -11,6 +12,7 @@ import {
   readCandidates,
   toFinishReason,
   toToolCalls,
+  toUsage,
   type GeminiCandidate,
 } from './response.js';
 
@@ -36,11 +38,25 @@ function throwIfError(json: unknown): void {
   throw upstreamStatusError(typeof code === 'number' ? code : 502, json);
 }
 
-/** The candidates of one event; an event with an empty list maps to no chunk. */
-function readEvent(json: unknown): GeminiCandidate[] | null {
+interface GeminiEvent {
+  readonly candidates: GeminiCandidate[];
+  /** `{ usage }` on the finishing event, spread into its chunk; `{}` on every other. */
+  readonly usage: { usage?: Usage };
+}
+
+const NO_USAGE = Object.freeze({});
+
+/**
+ * The candidates of one event; an event with an empty list maps to no chunk. Every event carries
+ * running `usageMetadata`; only the finishing one's (a candidate has a finishReason) is final.
+ */
+function readEvent(json: unknown): GeminiEvent | null {
   throwIfError(json);
-  const candidates = readCandidates(parseUpstreamBody(generateContentSchema, json, DISPLAY_NAME));
-  return candidates.length === 0 ? null : candidates;
+  const body = parseUpstreamBody(generateContentSchema, json, DISPLAY_NAME);
+  const candidates = readCandidates(body);
+  if (candidates.length === 0) return null;
+  const isFinal = body.usageMetadata != null && candidates.some((candidate) => candidate.finishReason);
+  return { candidates, usage: isFinal ? { usage: toUsage(body) } : NO_USAGE };
 }
 
 function finishReasonOf(candidate: GeminiCandidate): string | null {
@@ -62,9 +78,9 @@ function toToolCallDeltas(
 
 /** Reference §5: each event → one chunk, one choice per candidate, role always `assistant`. */
 export function fromGeminiChatEvent(json: unknown, state: GeminiStreamState): ChatChunk | null {
-  const candidates = readEvent(json);
-  if (candidates === null) return null;
-  const choices = candidates.map((candidate, position) => {
+  const event = readEvent(json);
+  if (event === null) return null;
+  const choices = event.candidates.map((candidate, position) => {
     const index = candidate.index ?? position;
     const toolCalls = toToolCallDeltas(candidate, index, state);
     const text = joinText(candidate);
@@ -80,22 +96,24 @@ export function fromGeminiChatEvent(json: unknown, state: GeminiStreamState): Ch
     created: state.created,
     model: state.model,
     choices,
+    ...event.usage,
   };
 }
 
 /** Reference §7: each event → one chunk of text per candidate. */
 export function fromGeminiCompletionsEvent(json: unknown, state: GeminiStreamState): CompletionsChunk | null {
-  const candidates = readEvent(json);
-  if (candidates === null) return null;
+  const event = readEvent(json);
+  if (event === null) return null;
   return {
     id: `gemini-completions-stream-${state.created}`,
     object: 'text_completion_chunk',
     created: state.created,
     model: state.model,
-    choices: candidates.map((candidate, position) => ({
+    choices: event.candidates.map((candidate, position) => ({
       index: candidate.index ?? position,
       finish_reason: finishReasonOf(candidate),
       text: joinText(candidate) ?? '',
     })),
+    ...event.usage,
   };
 }

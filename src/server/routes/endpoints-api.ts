@@ -4,6 +4,7 @@ import { setLimitsRequestSchema } from '../../schemas/endpoints.js';
 import { GatewayError } from '../../errors.js';
 import type { Endpoint, EndpointTable } from '../endpoint-table.js';
 import { parseBody } from '../validation.js';
+import { authorizeTarget, visibleTo } from '../access-hook.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { redirectTo } from './redirect.js';
 
@@ -58,13 +59,14 @@ const SET_LIMITS_UNAVAILABLE = 'The set_limits API is not available yet.';
 export function registerEndpointsApiRoutes(app: FastifyInstance, table: EndpointTable): void {
   app.get<{ Querystring: ListQuery }>('/api/2.0/endpoints/', (request) => {
     const { items, next_page_token } = page(
-      table.current.list,
+      visibleTo(request, table.current.list),
       request.query.page_token,
       (endpoint) => endpoint.view,
     );
     return { endpoints: items, next_page_token };
   });
   app.get<{ Params: { name: string } }>('/api/2.0/endpoints/:name', (request) => {
+    authorizeTarget(request, request.params.name);
     const endpoint = table.current.endpoints.get(request.params.name);
     if (!endpoint) {
       throw new EndpointNotFoundError(
@@ -76,13 +78,14 @@ export function registerEndpointsApiRoutes(app: FastifyInstance, table: Endpoint
 
   app.get<{ Querystring: ListQuery }>('/api/2.0/gateway/routes/', (request) => {
     const { items, next_page_token } = page(
-      table.current.list,
+      visibleTo(request, table.current.list),
       request.query.page_token,
       (endpoint) => endpoint.routeView,
     );
     return { routes: items, next_page_token };
   });
   app.get<{ Params: { name: string } }>('/api/2.0/gateway/routes/:name', (request) => {
+    authorizeTarget(request, request.params.name);
     const endpoint = table.current.endpoints.get(request.params.name);
     if (!endpoint) {
       throw new EndpointNotFoundError(
@@ -101,6 +104,8 @@ export function registerEndpointsApiRoutes(app: FastifyInstance, table: Endpoint
     methodNotAllowed(app, `${base}/:name`, 'GET');
   }
 
+  registerGatewayApiRoutes(app, table);
+
   for (const base of ['/api/2.0/endpoints/limits', '/api/2.0/gateway/limits']) {
     app.get(`${base}/:endpoint`, () => {
       throw new GatewayError(501, 'UNSUPPORTED_OPERATION', GET_LIMITS_UNAVAILABLE);
@@ -110,4 +115,30 @@ export function registerEndpointsApiRoutes(app: FastifyInstance, table: Endpoint
       throw new GatewayError(501, 'UNSUPPORTED_OPERATION', SET_LIMITS_UNAVAILABLE);
     });
   }
+}
+
+/** Reference §2.10.1: era D's /api/3.0 lookups; routes appear nowhere in /api/2.0. */
+function registerGatewayApiRoutes(app: FastifyInstance, table: EndpointTable): void {
+  app.get<{ Params: { name: string } }>('/api/3.0/gateway/route/:name', (request) => {
+    authorizeTarget(request, request.params.name);
+    const route = table.current.routes.get(request.params.name);
+    if (!route) {
+      throw new EndpointNotFoundError(
+        `The route '${request.params.name}' is not present or active on the server. Please verify the route name.`,
+      );
+    }
+    return route.view;
+  });
+  app.get<{ Params: { name: string } }>('/api/3.0/gateway/endpoint/:name', (request) => {
+    authorizeTarget(request, request.params.name);
+    const endpoint = table.current.endpoints.get(request.params.name);
+    if (!endpoint) {
+      throw new EndpointNotFoundError(
+        `The endpoint '${request.params.name}' is not present or active on the server. Please verify the endpoint name.`,
+      );
+    }
+    return endpoint.view;
+  });
+  methodNotAllowed(app, '/api/3.0/gateway/route/:name', 'GET');
+  methodNotAllowed(app, '/api/3.0/gateway/endpoint/:name', 'GET');
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { EndpointNotFoundError, InvalidRequestError } from '../../errors.js';
 import type { EndpointType } from '../../schemas/endpoint-type.js';
 import type { EndpointTable } from '../endpoint-table.js';
+import { authorizeTarget } from '../access-hook.js';
 import { dispatch, parseInvocation } from '../invoke.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 
@@ -12,7 +13,7 @@ const ROUTES: readonly { url: string; type: EndpointType; noun: string }[] = [
 ];
 
 /**
- * OpenAI-compatible routes (reference §4.8): `model` names the endpoint. The body is validated
+ * OpenAI-compatible routes (reference §4.8): `model` names the endpoint or traffic route. The body is validated
  * first, then the endpoint is looked up and its type checked; `model` is removed before the
  * adapter sees the request.
  */
@@ -21,7 +22,9 @@ export function registerOpenAiRoutes(app: FastifyInstance, table: EndpointTable)
     app.post(route.url, async (request, reply) => {
       const invocation = parseInvocation(route.type, request.body);
       const name = invocation.request.model;
-      const endpoint = name === undefined ? undefined : table.acquire(reply.raw).endpoints.get(name);
+      if (name !== undefined) authorizeTarget(request, name);
+      const snapshot = table.acquire(reply.raw);
+      const endpoint = name === undefined ? undefined : snapshot.targets.get(name);
       if (!endpoint)
         throw new EndpointNotFoundError(`Route ${name ?? 'None'} not found in the configuration.`, 400);
       if (endpoint.type !== route.type) {
@@ -32,7 +35,7 @@ export function registerOpenAiRoutes(app: FastifyInstance, table: EndpointTable)
         );
       }
       delete invocation.request.model;
-      return dispatch(endpoint, invocation, request, reply, { endStreamWithDone: true });
+      return dispatch(snapshot, endpoint, invocation, request, reply, { endStreamWithDone: true });
     });
     methodNotAllowed(app, route.url, 'POST');
   }
