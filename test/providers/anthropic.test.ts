@@ -217,6 +217,37 @@ describe('anthropic request mapping', () => {
     expect(chatBody({ messages: HI, tool_choice: toolChoice }).tool_choice).toEqual(expected);
   });
 
+  it.each([
+    [undefined, { type: 'auto', disable_parallel_tool_use: true }],
+    ['auto', { type: 'auto', disable_parallel_tool_use: true }],
+    ['required', { type: 'any', disable_parallel_tool_use: true }],
+    [
+      { type: 'function', function: { name: 'get_weather' } },
+      { type: 'tool', name: 'get_weather', disable_parallel_tool_use: true },
+    ],
+    ['none', { type: 'none' }],
+  ])(
+    'sends parallel_tool_calls false as disable_parallel_tool_use (tool_choice %j)',
+    (toolChoice, expected) => {
+      const body = chatBody({
+        messages: HI,
+        tools: [WEATHER_TOOL],
+        tool_choice: toolChoice,
+        parallel_tool_calls: false,
+      });
+      expect(body.tool_choice).toEqual(expected);
+      expect(body).not.toHaveProperty('parallel_tool_calls');
+    },
+  );
+
+  it('sends no tool_choice for parallel_tool_calls false without tools', () => {
+    expect(chatBody({ messages: HI, parallel_tool_calls: false })).toEqual(hiBody());
+  });
+
+  it('leaves parallel_tool_calls true out: it is the default', () => {
+    expect(chatBody({ messages: HI, parallel_tool_calls: true })).toEqual(hiBody());
+  });
+
   it.each([['allowed_tools'], [{ type: 'custom' }], [42]])(
     'drops a tool_choice it cannot translate: %j',
     (choice) => {

@@ -15,7 +15,14 @@ type Renames = Readonly<Record<string, string>>;
 
 /** Gateway fields the mappers set themselves or that Anthropic has no field for. */
 const COMMON_HANDLED = ['model', 'n', 'temperature', 'max_tokens', 'max_completion_tokens', 'stream_options'];
-const CHAT_HANDLED = new Set([...COMMON_HANDLED, 'messages', 'tools', 'tool_choice', 'response_format']);
+const CHAT_HANDLED = new Set([
+  ...COMMON_HANDLED,
+  'messages',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'response_format',
+]);
 const COMPLETIONS_HANDLED = new Set([...COMMON_HANDLED, 'prompt']);
 
 /** [2026] OpenAI `tool_choice` strings → Anthropic's objects; other shapes are dropped. */
@@ -201,6 +208,16 @@ function toToolChoice(choice: unknown): AnthropicBody | undefined {
   return undefined;
 }
 
+/**
+ * OpenAI's `parallel_tool_calls: false` is Anthropic's `disable_parallel_tool_use` on the tool
+ * choice (auto when none was given, as a request with tools); `none` takes no such flag, and
+ * `true` is both APIs' default.
+ */
+function withParallelism(choice: AnthropicBody | undefined, parallel: unknown): AnthropicBody | undefined {
+  if (parallel !== false || choice?.type === 'none') return choice;
+  return { ...(choice ?? { type: 'auto' }), disable_parallel_tool_use: true };
+}
+
 /** [2026] OpenAI `json_schema` response formats → Anthropic structured outputs (`output_config.format`). */
 function toOutputFormat(responseFormat: unknown): AnthropicBody | undefined {
   if (!isRecord(responseFormat) || responseFormat.type !== 'json_schema') return undefined;
@@ -217,7 +234,10 @@ export function toAnthropicChatBody(request: ChatRequest, model: string | null):
   if (system !== undefined) body.system = system;
   body.messages = toMessages(request.messages);
   if (request.tools !== undefined) body.tools = request.tools.map(toTool);
-  const toolChoice = toToolChoice(request.tool_choice);
+  const toolChoice =
+    request.tools === undefined
+      ? toToolChoice(request.tool_choice)
+      : withParallelism(toToolChoice(request.tool_choice), request.parallel_tool_calls);
   if (toolChoice !== undefined) body.tool_choice = toolChoice;
   const format = toOutputFormat(request.response_format);
   if (format !== undefined) {
