@@ -37,7 +37,7 @@ const MODEL_NAME_REQUIRED =
 /** Reference §1: only Llama 2 models get the chat prompt template. */
 const CHAT_MODEL_PREFIXES = ['llama2'] as const;
 
-/** Reference §1: any endpoint needs a model; a chat endpoint a Llama 2 one. */
+/** Reference §1: every endpoint needs a model, and a chat endpoint a Llama 2 one. */
 export function checkMosaicMlEndpoint(facts: EndpointFacts<unknown>): string[] {
   const name = facts.modelName;
   if (!name) return [MODEL_NAME_REQUIRED];
