@@ -1,11 +1,10 @@
-import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { GatewayError } from '../errors.js';
 import type { Target } from '../routing/execute.js';
 import type { Usage } from '../schemas/generation.js';
 import type { Endpoint } from '../server/endpoint-table.js';
 import { SERVED_BY_HEADER } from '../server/invoke.js';
-import { scrubberFor, type Scrub } from '../server/scrub-secrets.js';
+import { drained } from '../server/sse.js';
 import { stampTiming } from '../telemetry/timing.js';
 
 // What the native client APIs share around the routing layer: one writer for relayed or translated answers, and an error handler
@@ -48,27 +47,8 @@ export function markServed(target: Target, reply: FastifyReply, endpoint: Endpoi
   if (target.kind === 'route') reply.raw.setHeader(SERVED_BY_HEADER, endpoint.name);
 }
 
-/** Every destination's secrets: an error may come from any of them. */
-export function scrubberOf(target: Target): Scrub {
-  if (target.kind === 'endpoint') return scrubberFor(target);
-  const scrubbers = target.destinations.map((endpoint) => scrubberFor(endpoint));
-  return (text) => scrubbers.reduce((scrubbed, scrub) => scrub(scrubbed), text);
-}
-
 function isHead(chunk: WireChunk): chunk is ReplyHead {
   return typeof chunk !== 'string' && !(chunk instanceof Uint8Array);
-}
-
-function drained(raw: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      raw.off('drain', done);
-      raw.off('close', done);
-      resolve();
-    };
-    raw.on('drain', done);
-    raw.on('close', done);
-  });
 }
 
 /**

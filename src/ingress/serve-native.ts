@@ -5,10 +5,10 @@ import type { Usage } from '../schemas/generation.js';
 import { enforceClientLimits } from '../server/access-hook.js';
 import type { Endpoint, Snapshot } from '../server/endpoint-table.js';
 import { executeContextFor } from '../server/invoke.js';
-import { scrubError } from '../server/scrub-secrets.js';
+import { scrubError, scrubberForTarget } from '../server/scrub-secrets.js';
 import { noteTarget } from '../telemetry/http.js';
 import { meterAnswer, meterStream } from './metering.js';
-import { markServed, scrubberOf, writeWire, type NativeAnswer, type WireChunk } from './native-reply.js';
+import { markServed, writeWire, type NativeAnswer, type WireChunk } from './native-reply.js';
 
 /** One native request, callable on each destination a target tries (Responses, Gemini). */
 export interface NativeCall {
@@ -51,6 +51,6 @@ export async function serveNative(
     await meterAnswer(request, served.endpoint, served.value.usage);
     return await writeWire(reply, served.value.wire, failureFrame);
   } catch (error) {
-    throw scrubError(error, scrubberOf(target));
+    throw scrubError(error, scrubberForTarget(target));
   }
 }

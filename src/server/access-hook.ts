@@ -19,6 +19,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Per-client series, for the metrics route to expose. */
     clientMetrics: ClientMetrics;
+    /** The counter store endpoint limits use; plugin scopes (native APIs) inherit it. */
+    clientCounterStore: CounterStore;
   }
 }
 
@@ -64,8 +66,6 @@ export function forbiddenError(name: string): GatewayError {
   return new GatewayError(403, 'PERMISSION_DENIED', `This API key may not call '${name}'.`);
 }
 
-const stores = new WeakMap<FastifyInstance, CounterStore>();
-
 /**
  * Authenticates every invocation, listing and usage route (and /docs, /metrics when protected)
  * once the config names clients. Matching on the route's registered pattern rather than the
@@ -108,7 +108,7 @@ export function registerAccess(app: FastifyInstance, table: EndpointTable, metri
 
 /** Client caps count on the store endpoint limits use; it opens after the hook is registered. */
 export function useCounterStore(app: FastifyInstance, store: CounterStore): void {
-  stores.set(app, store);
+  app.decorate('clientCounterStore', store);
 }
 
 /** Whether the request's client (if any) may call this endpoint or route. */
@@ -128,15 +128,7 @@ export function authorizeTarget(request: FastifyRequest, name: string): void {
 }
 
 export function counterStoreOf(request: FastifyRequest): CounterStore {
-  // A route in a plugin scope (the native APIs' own error handlers) sees that scope's
-  // instance, which Fastify derives from the root's by prototype.
-  let instance: object | null = request.server;
-  while (instance !== null) {
-    const store = stores.get(instance as FastifyInstance);
-    if (store) return store;
-    instance = Object.getPrototypeOf(instance) as object | null;
-  }
-  throw new Error('registerAccess runs before any route');
+  return request.server.clientCounterStore;
 }
 
 /**

@@ -18,7 +18,7 @@ import type { Endpoint, Snapshot } from './endpoint-table.js';
 import { enforceClientLimits, meterStream, recordUsage, usageOf } from './access-hook.js';
 import { toBase64Embeddings } from './embedding-encoding.js';
 import { enforceRateLimit } from './rate-limit.js';
-import { scrubberFor, scrubError, type Scrub } from './scrub-secrets.js';
+import { scrubberFor, scrubberForTarget, scrubError } from './scrub-secrets.js';
 import { streamToClient, type StreamChunk, type StreamOptions } from './sse.js';
 import { parseBody } from './validation.js';
 
@@ -89,7 +89,7 @@ export async function dispatch(
     );
   } catch (error) {
     if (error instanceof RateLimitedError && target.kind === 'endpoint') noteRateLimited(request, target);
-    throw scrubError(error, scrubberOfTarget(target));
+    throw scrubError(error, scrubberForTarget(target));
   }
 }
 
@@ -122,13 +122,6 @@ function endpointLimit(endpoint: Endpoint): NonNullable<Endpoint['limit']> {
   // The executor calls `admit` only for endpoints with a limit.
   if (endpoint.limit === null) throw new Error('admit is only called for endpoints with a limit');
   return endpoint.limit;
-}
-
-/** Every destination's secrets: an error may come from any of them. */
-function scrubberOfTarget(target: Target): Scrub {
-  if (target.kind === 'endpoint') return scrubberFor(target);
-  const scrubbers = target.destinations.map((endpoint) => scrubberFor(endpoint));
-  return (text) => scrubbers.reduce((scrubbed, scrub) => scrub(scrubbed), text);
 }
 
 function streamOptions(

@@ -1,6 +1,7 @@
 import { Secret } from '../config/secrets.js';
 import { GatewayError } from '../errors.js';
 import { isRecord } from '../schemas/json.js';
+import type { Target } from '../routing/execute.js';
 import type { Endpoint } from './endpoint-table.js';
 
 /** Replaces every secret value in a text. */
@@ -29,6 +30,20 @@ export function scrubberFor(endpoint: Endpoint): Scrub {
   if (scrub === undefined) {
     scrub = buildScrub(collectSecrets(endpoint.config.config, new Set()));
     scrubbers.set(endpoint, scrub);
+  }
+  return scrub;
+}
+
+const routeScrubbers = new WeakMap<Target, Scrub>();
+
+/** Every destination's secrets for a route (an error may come from any of them), built once. */
+export function scrubberForTarget(target: Target): Scrub {
+  if (target.kind === 'endpoint') return scrubberFor(target);
+  let scrub = routeScrubbers.get(target);
+  if (scrub === undefined) {
+    const scrubbers = target.destinations.map((endpoint) => scrubberFor(endpoint));
+    scrub = (text) => scrubbers.reduce((scrubbed, each) => each(scrubbed), text);
+    routeScrubbers.set(target, scrub);
   }
   return scrub;
 }

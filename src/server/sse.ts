@@ -71,7 +71,8 @@ function hasFinishReason(chunk: StreamChunk): boolean {
   return chunk.choices.some((choice) => choice.finish_reason !== null);
 }
 
-function drained(raw: ServerResponse): Promise<void> {
+/** Resolves when the client can take more, or is gone. */
+export function drained(raw: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       raw.off('drain', done);

@@ -13,11 +13,11 @@ import type { ChatRequest } from '../../schemas/chat.js';
 import { authorizeTarget, enforceClientLimits, type AnswerUsage } from '../../server/access-hook.js';
 import type { Endpoint, EndpointTable, Snapshot } from '../../server/endpoint-table.js';
 import { executeContextFor, SERVED_BY_HEADER } from '../../server/invoke.js';
-import { scrubberFor, scrubError } from '../../server/scrub-secrets.js';
+import { scrubberFor, scrubError, scrubberForTarget } from '../../server/scrub-secrets.js';
 import { parseBody } from '../../server/validation.js';
 import { noteTarget } from '../../telemetry/http.js';
 import { meterAnswer, meterStream } from '../metering.js';
-import { EVENT_STREAM_HEAD, markServed, scrubberOf, writeWire, type WireChunk } from '../native-reply.js';
+import { EVENT_STREAM_HEAD, markServed, writeWire, type WireChunk } from '../native-reply.js';
 import { estimateInputTokens } from './count-tokens.js';
 import { sendAnthropicError, streamErrorFrame } from './errors.js';
 import {
@@ -116,7 +116,7 @@ async function handleMessages(
     if (invocation.isStream) await streamMessages(call, request, reply);
     else await answerMessages(call, request, reply);
   } catch (error) {
-    throw scrubError(error, scrubberOf(invocation.target));
+    throw scrubError(error, scrubberForTarget(invocation.target));
   }
   return reply;
 }
@@ -200,7 +200,7 @@ async function handleCountTokens(
         : Promise.resolve(estimate(parseBody(messagesRequestSchema, body))),
     );
   } catch (error) {
-    throw scrubError(error, scrubberOf(target));
+    throw scrubError(error, scrubberForTarget(target));
   }
   send(reply, target, served.endpoint, served.value);
   return reply;

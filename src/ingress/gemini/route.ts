@@ -9,14 +9,13 @@ import { usageSchema, type Usage } from '../../schemas/generation.js';
 import { isRecord } from '../../schemas/json.js';
 import { authorizeTarget } from '../../server/access-hook.js';
 import type { Endpoint, EndpointTable, Snapshot } from '../../server/endpoint-table.js';
-import { scrubError } from '../../server/scrub-secrets.js';
+import { scrubError, scrubberForTarget } from '../../server/scrub-secrets.js';
 import { parseBody } from '../../server/validation.js';
 import {
   EVENT_STREAM_HEAD,
   JSON_CONTENT_TYPE,
   parseAnswer,
   registerNativeErrors,
-  scrubberOf,
   type NativeAnswer,
   type WireChunk,
 } from '../native-reply.js';
@@ -107,7 +106,7 @@ class GeminiCall implements NativeCall {
     const watcher = new ChatStreamUsage();
     this.streamUsage.set(endpoint, watcher);
     const chunks = watcher.watch(await adapter.chatStream(this.#translate(), call));
-    return geminiFrames(chunks, new GeminiStreamMapper(this.#name), scrubberOf(endpoint));
+    return geminiFrames(chunks, new GeminiStreamMapper(this.#name), scrubberForTarget(endpoint));
   }
 }
 

@@ -8,14 +8,13 @@ import type { Usage } from '../../schemas/generation.js';
 import { isRecord } from '../../schemas/json.js';
 import { authorizeTarget } from '../../server/access-hook.js';
 import type { Endpoint, EndpointTable, Snapshot } from '../../server/endpoint-table.js';
-import { scrubError } from '../../server/scrub-secrets.js';
+import { scrubError, scrubberForTarget } from '../../server/scrub-secrets.js';
 import { parseBody } from '../../server/validation.js';
 import {
   EVENT_STREAM_HEAD,
   JSON_CONTENT_TYPE,
   parseAnswer,
   registerNativeErrors,
-  scrubberOf,
   type NativeAnswer,
   type WireChunk,
 } from '../native-reply.js';
@@ -127,7 +126,7 @@ async function* sseFrames(
 }
 
 function describeFailure(endpoint: Endpoint): (error: unknown) => StreamFailure {
-  const scrub = scrubberOf(endpoint);
+  const scrub = scrubberForTarget(endpoint);
   return (error) => {
     const scrubbed = scrubError(error, scrub);
     const message = scrubbed instanceof GatewayError ? scrubbed.message : 'Internal Server Error';
