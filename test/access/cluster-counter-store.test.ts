@@ -96,6 +96,8 @@ describe('ClusterCounterStore when the primary cannot answer', () => {
   });
 
   it('counts the calls in flight locally at once when the channel closes', async () => {
+    // The clock stands still, so the time left is the whole window however busy the machine is.
+    vi.useFakeTimers({ toFake: ['Date'] });
     const primary = new FakePrimary({ isAnswering: false });
     const channel = primary.connect();
     const { store, log } = workerStore(channel);
@@ -113,6 +115,8 @@ describe('ClusterCounterStore when the primary cannot answer', () => {
   });
 
   it('counts locally without sending once the channel is closed', async () => {
+    // The clock stands still, so the time left is the whole window however busy the machine is.
+    vi.useFakeTimers({ toFake: ['Date'] });
     const primary = new FakePrimary();
     const channel = primary.connect();
     const { store } = workerStore(channel);
@@ -123,6 +127,8 @@ describe('ClusterCounterStore when the primary cannot answer', () => {
   });
 
   it('counts locally when sending fails', async () => {
+    // The clock stands still, so the time left is the whole window however busy the machine is.
+    vi.useFakeTimers({ toFake: ['Date'] });
     const primary = new FakePrimary();
     const channel = primary.connect();
     channel.sendError = new Error('channel closed');
