@@ -1,13 +1,18 @@
-import type { FakeProcess, GatewayProcess, LoadGenerator } from './processes.js';
+import type { FakeProcess, LoadGenerator, MeasuredProcess } from './processes.js';
 
 /** Every duration and count the scenarios use; all bounded, so a run always ends. */
 export interface Durations {
-  warmupSeconds: number;
+  /** How long an idle gateway settles after it answers /health before its RSS is read. */
+  idleSettleMs: number;
+  /** Closed-loop warm-up of each target (direct, bare, both gateway routes). */
+  warmupSecondsPerTarget: number;
   serialSeconds: number;
   fixedRatePerSecond: number;
   fixedRateSeconds: number;
   throughputConnections: number;
+  /** Per target, split into `throughputRounds` rounds whose order alternates. */
   throughputSeconds: number;
+  throughputRounds: number;
   streams: number;
   memorySmallRequests: number;
   memoryLargeRequests: number;
@@ -17,12 +22,14 @@ export interface Durations {
 }
 
 export const FULL: Durations = {
-  warmupSeconds: 3,
+  idleSettleMs: 2_000,
+  warmupSecondsPerTarget: 1,
   serialSeconds: 5,
   fixedRatePerSecond: 1000,
-  fixedRateSeconds: 10,
+  fixedRateSeconds: 5,
   throughputConnections: 50,
   throughputSeconds: 10,
+  throughputRounds: 2,
   streams: 50,
   memorySmallRequests: 10_000,
   memoryLargeRequests: 200_000,
@@ -33,12 +40,14 @@ export const FULL: Durations = {
 
 /** `--quick`: the same scenarios in a few seconds; the figures only prove the harness runs. */
 export const QUICK: Durations = {
-  warmupSeconds: 0.5,
+  idleSettleMs: 300,
+  warmupSecondsPerTarget: 0.2,
   serialSeconds: 0.5,
   fixedRatePerSecond: 200,
   fixedRateSeconds: 0.5,
   throughputConnections: 10,
   throughputSeconds: 0.5,
+  throughputRounds: 2,
   streams: 3,
   memorySmallRequests: 500,
   memoryLargeRequests: 2_000,
@@ -51,11 +60,15 @@ export const QUICK: Durations = {
 export interface BenchContext {
   durations: Durations;
   fake: FakeProcess;
-  /** The gateway shared by scenarios 1-4; 5 and 6 start their own. */
-  gateway: GatewayProcess;
+  /** The gateway shared by scenarios 0-4; 5 and 6 start their own. */
+  gateway: MeasuredProcess;
+  /** The bare proxy beside it, in front of the same fake upstream. */
+  bare: MeasuredProcess;
   load: LoadGenerator;
   workDir: string;
   logLevel: string;
   /** Starts another gateway on a config file, with the run's log level. */
-  startGateway(configPath: string): Promise<GatewayProcess>;
+  startGateway(configPath: string): Promise<MeasuredProcess>;
+  /** Starts another bare proxy in front of the fake upstream. */
+  startBareProxy(): Promise<MeasuredProcess>;
 }

@@ -33,6 +33,8 @@ export interface ClosedLoopResult {
   failed: number;
   /** Successful responses per second, from the first request to the last response. */
   requestsPerSecond: number;
+  /** From the first request to the last response. */
+  elapsedSeconds: number;
   latency: LatencySummary;
 }
 
@@ -88,6 +90,7 @@ function closedLoop(task: Extract<LoadTask, { kind: 'closed-loop' }>): Promise<C
           ok,
           failed: result.non2xx + result.errors + result.timeouts,
           requestsPerSecond: seconds > 0 ? Math.round(ok / seconds) : 0,
+          elapsedSeconds: seconds,
           latency: latencies.summary(),
         });
       },

@@ -1,10 +1,16 @@
-// The benchmark's processes: the fake upstream, the gateway (the built CLI) and the load
-// generator each run on their own, so none shares an event loop with another.
+// The benchmark's processes: the fake upstream, the gateway (the built CLI), the bare proxy
+// and the load generator each run on their own, so none shares an event loop with another.
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { LoadResult, LoadTask } from './load-generator.js';
 
@@ -28,24 +34,72 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 const FORWARDED_LINES = 20;
+const TAIL_BYTES = 16 * 1024;
 
 /**
- * Keeps the last lines a child printed, to explain a failure to start, and echoes the first
- * few to stderr: at the benchmark's log level every line is a warning or an error.
+ * Reads a child's output, keeping only the chunks among the last TAIL_BYTES (to explain a
+ * failure) and splitting lines only for the first `forwardLines`, which are echoed to stderr.
  */
-function tail(child: ChildProcess, name: string): () => string {
-  const lines: string[] = [];
+function drain(stream: Readable, name: string, forwardLines: number): () => string {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
   let forwarded = 0;
-  for (const stream of [child.stdout, child.stderr]) {
-    if (!stream) continue;
-    createInterface({ input: stream }).on('line', (line) => {
-      lines.push(line);
-      if (lines.length > FORWARDED_LINES) lines.shift();
+  stream.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    bytes += chunk.length;
+    while (chunks.length > 1 && bytes - (chunks[0]?.length ?? 0) >= TAIL_BYTES) {
+      bytes -= chunks.shift()?.length ?? 0;
+    }
+    if (forwarded >= forwardLines) return;
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (line === '' || forwarded >= forwardLines) continue;
       forwarded += 1;
-      if (forwarded <= FORWARDED_LINES) process.stderr.write(`${name}: ${line}\n`);
-    });
+      process.stderr.write(`${name}: ${line}\n`);
+    }
+  });
+  return () => Buffer.concat(chunks).toString('utf8').slice(-TAIL_BYTES);
+}
+
+/** The last TAIL_BYTES of a file, or '' when it is gone. */
+function fileTail(path: string): string {
+  try {
+    const text = readFileSync(path);
+    return text.subarray(Math.max(0, text.length - TAIL_BYTES)).toString('utf8');
+  } catch {
+    return '';
   }
-  return () => lines.join('\n');
+}
+
+/** Pino's levels below warn: at these, stdout is one access line per request. */
+const CHATTY_LEVELS = new Set(['trace', 'debug', 'info']);
+
+/**
+ * Where the gateway's stdout goes. At a chatty level, a file: under load the gateway writes
+ * 10k+ lines/s, and reading them here (even only to drop them) measured 10-15 µs of this
+ * process's CPU per request, taken from the cores the measured processes share. A file costs
+ * the gateway the same write a pipe does and costs no reader. Otherwise a pipe, whose first
+ * lines (warnings, at those levels) are echoed.
+ */
+interface StdoutSink {
+  stdio: 'pipe' | number;
+  /** The file, removed when the gateway stops; null for a pipe. */
+  path: string | null;
+}
+
+function openStdoutSink(logLevel: string, port: number): StdoutSink {
+  if (!CHATTY_LEVELS.has(logLevel)) return { stdio: 'pipe', path: null };
+  const path = join(tmpdir(), `llmgw-bench-${process.pid}-gateway-${port}.log`);
+  return { stdio: openSync(path, 'w'), path };
+}
+
+/** The last output of the gateway, both streams; stderr's first lines are echoed as they come. */
+function gatewayOutput(child: ChildProcess, name: string, sink: StdoutSink): () => string {
+  const out = sink.path ?? (child.stdout ? drain(child.stdout, name, FORWARDED_LINES) : null);
+  const err = child.stderr ? drain(child.stderr, name, FORWARDED_LINES) : null;
+  return () =>
+    [typeof out === 'string' ? fileTail(out) : (out?.() ?? ''), err?.() ?? '']
+      .filter((text) => text !== '')
+      .join('\n');
 }
 
 /** Builds dist/ so the gateway measured is the current source. */
@@ -53,24 +107,96 @@ export function buildGateway(): void {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
 }
 
-export interface FakeProcess extends Stoppable {
-  url: string;
+/** Waits for the one JSON line a child prints once it listens, and returns its URL. */
+async function listeningUrl(child: ChildProcess, name: string): Promise<string> {
+  if (!child.stdout) throw new Error(`${name} has no stdout.`);
+  const lines = createInterface({ input: child.stdout });
+  const [line] = (await Promise.race([
+    once(lines, 'line'),
+    once(child, 'exit').then(() => {
+      throw new Error(`${name} exited before listening.`);
+    }),
+  ])) as [string];
+  lines.close();
+  // Nothing more is expected; whatever comes is read and dropped, so the pipe never fills.
+  child.stdout.resume();
+  return (JSON.parse(line) as { url: string }).url;
 }
+
+export interface Memory {
+  rssMb: number;
+  /** The process's high-water mark (VmHWM). */
+  peakRssMb: number;
+}
+
+/** A server process whose CPU time and memory the benchmark reads from /proc. */
+export interface MeasuredProcess extends Stoppable {
+  url: string;
+  pid: number;
+  memory(): Memory;
+  /** User + system CPU time the process has used so far, in seconds (Linux only, else 0). */
+  cpuSeconds(): number;
+}
+
+function measured(child: ChildProcess, url: string): MeasuredProcess {
+  const pid = child.pid ?? 0;
+  return {
+    url,
+    pid,
+    memory: () => memoryOf(pid),
+    cpuSeconds: () => cpuSecondsOf(pid),
+    stop: () => stopChild(child),
+  };
+}
+
+/** The fake upstream; its CPU is what a direct request costs the server that answers it. */
+export type FakeProcess = MeasuredProcess;
 
 export async function startFake(): Promise<FakeProcess> {
   const child = spawn(process.execPath, [...TSX, 'bench/fake-upstream.ts'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const lines = createInterface({ input: child.stdout });
-  const [line] = (await Promise.race([
-    once(lines, 'line'),
-    once(child, 'exit').then(() => {
-      throw new Error('The fake upstream exited before listening.');
-    }),
-  ])) as [string];
-  const { url } = JSON.parse(line) as { url: string };
-  return { url, stop: () => stopChild(child) };
+  return measured(child, await listeningUrl(child, 'The fake upstream'));
+}
+
+/** Where the transpiled bare proxy goes: under node_modules, so it resolves `undici` from there. */
+const CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'llmgw-bench');
+
+/**
+ * Transpiles bench/bare-proxy.ts once into plain JavaScript (named by its content, so runs in
+ * parallel share it and an edit makes a new one) and returns its path: run by plain `node`, the
+ * bare proxy carries no tsx loader in its memory or CPU figures.
+ */
+export async function prepareBareProxy(): Promise<string> {
+  const source = await readFile(join(ROOT, 'bench', 'bare-proxy.ts'), 'utf8');
+  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const script = join(CACHE_DIR, `bare-proxy-${hash}.mjs`);
+  const exists = await stat(script).then(
+    () => true,
+    () => false,
+  );
+  if (exists) return script;
+  // typescript is CommonJS, and ESM's import cannot see its named exports.
+  const ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
+  const { outputText } = ts.transpileModule(source, {
+    fileName: 'bare-proxy.ts',
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  });
+  await mkdir(CACHE_DIR, { recursive: true });
+  const temporary = `${script}.${process.pid}.tmp`;
+  await writeFile(temporary, outputText);
+  await rename(temporary, script);
+  return script;
+}
+
+/** The bare proxy (from `prepareBareProxy`) in front of `upstreamUrl`. */
+export async function startBareProxy(script: string, upstreamUrl: string): Promise<MeasuredProcess> {
+  const child = spawn(process.execPath, [script, upstreamUrl], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return measured(child, await listeningUrl(child, 'The bare proxy'));
 }
 
 async function freePort(): Promise<number> {
@@ -83,20 +209,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export interface Memory {
-  rssMb: number;
-  /** The process's high-water mark (VmHWM). */
-  peakRssMb: number;
-}
-
-export interface GatewayProcess extends Stoppable {
-  url: string;
-  pid: number;
-  memory(): Memory;
-  /** User + system CPU time the process has used so far, in seconds (Linux only, else 0). */
-  cpuSeconds(): number;
-}
-
 export interface GatewayStartOptions {
   configPath: string;
   logLevel: string;
@@ -106,43 +218,51 @@ export interface GatewayStartOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export async function startGateway(options: GatewayStartOptions): Promise<GatewayProcess> {
+export async function startGateway(options: GatewayStartOptions): Promise<MeasuredProcess> {
   const port = await freePort();
   const nodeFlags = options.cpuProfileDir
     ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir, '--import', EXIT_ON_SIGTERM]
     : [];
   const cli = ['dist/cli.js', 'start', '--config-path', options.configPath, '--port', String(port)];
+  const sink = openStdoutSink(options.logLevel, port);
   const child = spawn(process.execPath, [...nodeFlags, ...cli, '--host', '127.0.0.1'], {
     cwd: ROOT,
     // One process, like the fake: `llmgw start` defaults to 2 workers (reference §1.1), which
     // would split the gateway across both cores and hide its cost per request.
     env: { ...process.env, LLMGW_LOG_LEVEL: options.logLevel, LLMGW_WORKERS: '1', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', sink.stdio, 'pipe'],
   });
-  const output = tail(child, `gateway ${String(child.pid)}`);
+  // The child has its own copy of the descriptor.
+  if (typeof sink.stdio === 'number') closeSync(sink.stdio);
+  const output = gatewayOutput(child, `gateway ${String(child.pid)}`, sink);
+  const stop = async (): Promise<void> => {
+    await stopChild(child);
+    if (sink.path) await rm(sink.path, { force: true });
+  };
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`The gateway exited at start:\n${output()}`);
+    if (child.exitCode !== null) {
+      const text = output();
+      await stop();
+      throw new Error(`The gateway exited at start:\n${text}`);
+    }
     if (Date.now() > deadline) {
-      await stopChild(child);
-      throw new Error(`The gateway did not answer /health within ${READY_TIMEOUT_MS} ms:\n${output()}`);
+      const text = output();
+      await stop();
+      throw new Error(`The gateway did not answer /health within ${READY_TIMEOUT_MS} ms:\n${text}`);
     }
     const healthy = await fetch(`${url}/health`).then(
-      (response) => response.ok,
+      async (response) => {
+        await response.arrayBuffer();
+        return response.ok;
+      },
       () => false,
     );
     if (healthy) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const pid = child.pid ?? 0;
-  return {
-    url,
-    pid,
-    memory: () => memoryOf(pid),
-    cpuSeconds: () => cpuSecondsOf(pid),
-    stop: () => stopChild(child),
-  };
+  return { ...measured(child, url), stop };
 }
 
 /** Linux's USER_HZ: /proc reports CPU time in these ticks. */

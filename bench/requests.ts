@@ -37,6 +37,14 @@ export function chatRoutes(fakeUrl: string, gatewayUrl: string, stream = false):
   };
 }
 
+/**
+ * The direct request sent through the bare proxy: it forwards the path and body untouched, so
+ * the upstream sees exactly what a direct call sends.
+ */
+export function viaBareProxy(direct: Target, bareUrl: string): Target {
+  return { ...direct, origin: bareUrl };
+}
+
 /** A gateway config: the benchmark's chat endpoint first, then `extraNames` as copies of it. */
 export function gatewayConfig(fakeUrl: string, extraNames: readonly string[] = []): string {
   const endpoint = (name: string): string =>

@@ -1,9 +1,10 @@
-// `npm run bench`: the gateway's added cost against direct calls to the same fake upstream,
-// measured in one run. Flags: --quick (tiny durations), --no-build (use dist/ as it is),
-// --log-level <level> (the gateway's, default warn), --profile (scenario 3 only, under
-// `node --cpu-prof`, then the hottest functions), --metrics-cost (CPU per request with
-// Prometheus metrics on vs off, alone), --bedrock-cost (start time and RSS with and without a
-// Bedrock endpoint, alone).
+// `npm run bench`: the gateway's cost against direct calls to the same fake upstream and against
+// a bare forwarding proxy (bench/bare-proxy.ts, the floor), all measured in one run. Flags:
+// --quick (tiny durations), --no-build (use dist/ as it is), --log-level <level> (the
+// gateway's, default info: the default a user runs with, one access line per request),
+// --profile (/v1/chat/completions at full load only, under `node --cpu-prof`, then the hottest
+// functions), --metrics-cost (CPU per request with Prometheus metrics on vs off, alone),
+// --bedrock-cost (start time and RSS with and without a Bedrock endpoint, alone).
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,16 +13,19 @@ import { pathToFileURL } from 'node:url';
 import { FULL, QUICK, type BenchContext } from './context.js';
 import {
   buildGateway,
+  prepareBareProxy,
   ROOT,
+  startBareProxy,
   startFake,
   startGateway,
   startLoadGenerator,
   type Stoppable,
 } from './processes.js';
-import { hotspots } from './profile.js';
+import { hotspots, monotonicMicros } from './profile.js';
 import { checkTargets, formatReport, loadAverage, machine, type BenchResults } from './report.js';
-import { chatRoutes, gatewayConfig } from './requests.js';
+import { chatRoutes, gatewayConfig, viaBareProxy } from './requests.js';
 import { runFixedRate } from './scenarios/fixed-rate.js';
+import { runIdle } from './scenarios/idle.js';
 import { runMemory } from './scenarios/memory.js';
 import { runBedrockCost } from './scenarios/bedrock-cost.js';
 import { runMetricsCost } from './scenarios/metrics-cost.js';
@@ -36,7 +40,7 @@ const PROFILE_DIR = join(ROOT, 'bench', 'results', 'profiles');
 export interface BenchOptions {
   quick: boolean;
   build: boolean;
-  /** LLMGW_LOG_LEVEL for the gateway: warn by default, so no access line per request. */
+  /** LLMGW_LOG_LEVEL for the gateway: info by default, as a user runs it. */
   logLevel: string;
   resultsPath: string;
   /** Progress lines, so a long run shows where it is. */
@@ -52,6 +56,7 @@ async function withContext<T>(
   const running: Stoppable[] = [];
   const workDir = await mkdtemp(join(tmpdir(), 'llmgw-bench-'));
   try {
+    const bareScript = await prepareBareProxy();
     const fake = await startFake();
     running.push(fake);
     const load = await startLoadGenerator();
@@ -62,15 +67,19 @@ async function withContext<T>(
     await writeFile(configPath, gatewayConfig(fake.url));
     const gateway = await start(configPath, options.cpuProfileDir);
     running.push(gateway);
+    const bare = await startBareProxy(bareScript, fake.url);
+    running.push(bare);
     const durations = options.quick ? QUICK : FULL;
     return await body({
       durations,
       fake,
       gateway,
+      bare,
       load,
       workDir,
       logLevel: options.logLevel,
       startGateway: (path) => start(path),
+      startBareProxy: () => startBareProxy(bareScript, fake.url),
     });
   } finally {
     for (const process of running.reverse()) await process.stop();
@@ -81,7 +90,8 @@ async function withContext<T>(
 /** One request per route, so a broken build fails the run at once instead of measuring errors. */
 async function preflight(context: BenchContext): Promise<void> {
   const routes = chatRoutes(context.fake.url, context.gateway.url);
-  for (const target of [routes.direct, routes.openAi, routes.invocations]) {
+  const bare = viaBareProxy(routes.direct, context.bare.url);
+  for (const target of [routes.direct, bare, routes.openAi, routes.invocations]) {
     const response = await fetch(`${target.origin}${target.path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -94,16 +104,19 @@ async function preflight(context: BenchContext): Promise<void> {
   }
 }
 
-/** JIT-compiles both paths before anything is measured. */
+/** JIT-compiles every path, the bare proxy's as much as the gateway's, before anything is measured. */
 async function warmUp(context: BenchContext): Promise<void> {
   const routes = chatRoutes(context.fake.url, context.gateway.url);
   const streams = chatRoutes(context.fake.url, context.gateway.url, true);
-  const seconds = context.durations.warmupSeconds;
+  const seconds = context.durations.warmupSecondsPerTarget;
   const connections = context.durations.throughputConnections;
-  for (const target of [routes.direct, routes.openAi, routes.invocations]) {
-    await context.load.run({ kind: 'closed-loop', target, connections, seconds: seconds / 3 });
+  const bare = viaBareProxy(routes.direct, context.bare.url);
+  for (const target of [routes.direct, bare, routes.openAi, routes.invocations]) {
+    await context.load.run({ kind: 'closed-loop', target, connections, seconds });
   }
-  await context.load.run({ kind: 'streams', target: streams.openAi, count: 3, minEvents: 0 });
+  for (const target of [viaBareProxy(streams.direct, context.bare.url), streams.openAi]) {
+    await context.load.run({ kind: 'streams', target, count: 3, minEvents: 0 });
+  }
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
@@ -111,6 +124,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const startedAt = new Date().toISOString();
   const loadAtStart = loadAverage();
   const scenarios = await withContext(options, async (context) => {
+    // Before any request, so the gateway has served nothing but /health.
+    progress('0 idle memory');
+    const idle = await runIdle(context);
     await preflight(context);
     progress('warming up');
     await warmUp(context);
@@ -126,7 +142,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     const memory = await runMemory(context);
     progress('6 hot reload');
     const reload = await runReload(context);
-    return { serial, fixedRate, throughput, streaming, memory, reload };
+    return { idle, serial, fixedRate, throughput, streaming, memory, reload };
   });
   const results: BenchResults = {
     startedAt,
@@ -141,16 +157,37 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   return results;
 }
 
-/** Scenario 3 against a gateway under `--cpu-prof`; prints throughput and the hottest functions. */
+/**
+ * `--profile`: a gateway under `--cpu-prof`, warmed up, then scenario 3's load on
+ * /v1/chat/completions alone; prints its throughput and the hottest functions of the samples
+ * taken during that load only (not the start, the warm-up or the idle time).
+ */
 async function profile(options: BenchOptions): Promise<void> {
   await mkdir(PROFILE_DIR, { recursive: true });
-  const throughput = await withContext({ ...options, cpuProfileDir: PROFILE_DIR }, async (context) => {
+  const measured = await withContext({ ...options, cpuProfileDir: PROFILE_DIR }, async (context) => {
     await preflight(context);
     await warmUp(context);
-    return runThroughput(context);
+    const target = chatRoutes(context.fake.url, context.gateway.url).openAi;
+    const { throughputConnections: connections, throughputSeconds: seconds } = context.durations;
+    const cpuBefore = context.gateway.cpuSeconds();
+    const startMicros = monotonicMicros();
+    const result = await context.load.run({ kind: 'closed-loop', target, connections, seconds });
+    const endMicros = monotonicMicros();
+    const cpuSeconds = context.gateway.cpuSeconds() - cpuBefore;
+    return {
+      window: { startMicros, endMicros },
+      figures: {
+        route: target.path,
+        connections,
+        seconds,
+        requestsPerSecond: result.requestsPerSecond,
+        cpuMicrosPerRequest: Math.round((cpuSeconds * 1e6) / Math.max(1, result.ok + result.failed)),
+        failed: result.failed,
+      },
+    };
   });
-  process.stdout.write(`${JSON.stringify(throughput)}\n`);
-  for (const spot of await hotspots(PROFILE_DIR)) {
+  process.stdout.write(`${JSON.stringify(measured.figures)}\n`);
+  for (const spot of await hotspots(PROFILE_DIR, measured.window)) {
     process.stdout.write(`${spot.selfPercent.toFixed(1).padStart(5)}%  ${spot.function}  ${spot.location}\n`);
   }
 }
@@ -190,7 +227,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     options: {
       quick: { type: 'boolean', default: false },
       'no-build': { type: 'boolean', default: false },
-      'log-level': { type: 'string', default: 'warn' },
+      'log-level': { type: 'string', default: 'info' },
       profile: { type: 'boolean', default: false },
       'metrics-cost': { type: 'boolean', default: false },
       'bedrock-cost': { type: 'boolean', default: false },

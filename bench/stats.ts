@@ -56,7 +56,12 @@ export function round(value: number, digits = 3): number {
   return Math.round(value * factor) / factor;
 }
 
-/** Gateway minus direct, percentile by percentile. */
+/** `value ÷ base`, or null when the base is 0 (nothing to compare against). */
+export function ratio(value: number, base: number): number | null {
+  return base > 0 ? round(value / base) : null;
+}
+
+/** One path minus another (e.g. gateway minus direct), percentile by percentile. */
 export function added(gateway: LatencySummary, direct: LatencySummary): { p50: number; p99: number } {
   return { p50: round(gateway.p50 - direct.p50), p99: round(gateway.p99 - direct.p99) };
 }

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BenchContext } from '../context.js';
-import { startGateway, type GatewayProcess } from '../processes.js';
+import { startGateway, type MeasuredProcess } from '../processes.js';
 import { chatRoutes, gatewayConfig } from '../requests.js';
 import { round } from '../stats.js';
 import { GatewayMetrics, type ObservedEndpoint } from '../../src/telemetry/metrics.js';
@@ -82,7 +82,7 @@ export async function runMetricsCost(context: BenchContext): Promise<MetricsCost
     const amount = context.durations.memorySmallRequests;
     const samples = { off: [] as number[], on: [] as number[] };
     let failed = 0;
-    const measure = async (gateway: GatewayProcess): Promise<number> => {
+    const measure = async (gateway: MeasuredProcess): Promise<number> => {
       const target = chatRoutes(context.fake.url, gateway.url).openAi;
       const cpuBefore = gateway.cpuSeconds();
       const result = await context.load.run({ kind: 'closed-loop', target, connections, amount });
