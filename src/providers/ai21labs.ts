@@ -115,7 +115,7 @@ export class Ai21LabsAdapter extends ProviderAdapter<Ai21LabsConfig> {
     context: CallContext,
   ): Promise<CompletionsResponse> {
     const body = toAi21LabsCompletionsBody(request);
-    const json = await this.init.upstream.postJson(this.#target, this.#headers, body, context.signal);
+    const json = await this.init.upstream.postJson(this.#target, this.#headers, body, context);
     return fromAi21LabsCompletionsResponse(json, this.#model);
   }
 }

@@ -4,8 +4,10 @@ import type { ChatChunk, ChatRequest, ChatResponse } from '../schemas/chat.js';
 import type { CompletionsChunk, CompletionsRequest, CompletionsResponse } from '../schemas/completions.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../schemas/embeddings.js';
 import type { EndpointType } from '../schemas/endpoint-type.js';
+import { UNDECIDED, fastParserFor } from '../schemas/fast-parse.js';
 import { isRecord } from '../schemas/json.js';
 import { upstreamStreamStatusError } from '../upstream/errors.js';
+import type { Cancellable } from '../upstream/cancellation.js';
 import type { Upstream } from '../upstream/request.js';
 
 /** What a provider can do: `'stream'` means unary and streaming, `'unary'` means unary only. */
@@ -21,10 +23,10 @@ export interface AdapterLogger {
   warn(object: object, message?: string): void;
 }
 
-export interface CallContext {
-  /** Aborted when the client goes away; pass it to every upstream call. */
-  signal: AbortSignal;
-  log: AdapterLogger;
+export interface CallContext extends Cancellable {
+  /** Aborted when the client goes away; pass it (or the whole context) to every upstream call. */
+  readonly signal: AbortSignal;
+  readonly log: AdapterLogger;
 }
 
 /** Everything an adapter constructor needs, resolved at config load. */
@@ -155,6 +157,8 @@ export function rejectModelField(request: { model?: string | undefined }): void 
  * not fit is a 502 naming the field [D7], never a TypeError that becomes a 500.
  */
 export function parseUpstreamBody<T>(schema: z.ZodType<T>, body: unknown, displayName: string): T {
+  const fast = fastParserFor(schema)?.(body) ?? UNDECIDED;
+  if (fast !== UNDECIDED) return fast;
   const result = schema.safeParse(body, { reportInput: true });
   if (result.success) return result.data;
   const [issue] = result.error.issues;

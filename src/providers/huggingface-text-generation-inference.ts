@@ -120,7 +120,7 @@ export class HuggingFaceTgiAdapter extends ProviderAdapter<HuggingFaceTgiConfig>
     context: CallContext,
   ): Promise<CompletionsResponse> {
     const body = toTgiBody(request);
-    const json = await this.init.upstream.postJson(this.#target, this.#headers, body, context.signal);
+    const json = await this.init.upstream.postJson(this.#target, this.#headers, body, context);
     return fromTgiResponse(json, this.init.modelName);
   }
 }

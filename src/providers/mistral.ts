@@ -282,7 +282,7 @@ export class MistralAdapter extends ProviderAdapter<MistralConfig> {
 
   override async chat(request: ChatRequest, context: CallContext): Promise<ChatResponse> {
     const body = toMistralChatBody(request, this.#model);
-    const json = await this.init.upstream.postJson(this.#chatTarget, this.#headers, body, context.signal);
+    const json = await this.init.upstream.postJson(this.#chatTarget, this.#headers, body, context);
     return fromMistralChatResponse(json);
   }
 
@@ -298,18 +298,13 @@ export class MistralAdapter extends ProviderAdapter<MistralConfig> {
     context: CallContext,
   ): Promise<CompletionsResponse> {
     const body = toMistralCompletionsBody(request, this.#model);
-    const json = await this.init.upstream.postJson(this.#chatTarget, this.#headers, body, context.signal);
+    const json = await this.init.upstream.postJson(this.#chatTarget, this.#headers, body, context);
     return fromMistralCompletionsResponse(json, this.#model);
   }
 
   override async embeddings(request: EmbeddingsRequest, context: CallContext): Promise<EmbeddingsResponse> {
     const body = toMistralEmbeddingsBody(request, this.#model);
-    const json = await this.init.upstream.postJson(
-      this.#embeddingsTarget,
-      this.#headers,
-      body,
-      context.signal,
-    );
+    const json = await this.init.upstream.postJson(this.#embeddingsTarget, this.#headers, body, context);
     return fromMistralEmbeddingsResponse(json, this.#model);
   }
 }

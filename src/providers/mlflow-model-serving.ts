@@ -225,6 +225,6 @@ export class MlflowModelServingAdapter extends ProviderAdapter<MlflowModelServin
   }
 
   #invoke(body: Record<string, unknown>, context: CallContext): Promise<unknown> {
-    return this.init.upstream.postJson(this.#target, this.#headers, body, context.signal);
+    return this.init.upstream.postJson(this.#target, this.#headers, body, context);
   }
 }

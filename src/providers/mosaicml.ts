@@ -211,7 +211,7 @@ export class MosaicMlAdapter extends ProviderAdapter<MosaicMlConfig> {
   }
 
   #predict(body: unknown, context: CallContext): Promise<unknown> {
-    return this.init.upstream.postJson(this.#target, this.#headers, body, context.signal);
+    return this.init.upstream.postJson(this.#target, this.#headers, body, context);
   }
 
   async #generate(body: unknown, context: CallContext): Promise<unknown> {

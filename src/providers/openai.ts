@@ -375,7 +375,7 @@ export class OpenAiAdapter extends ProviderAdapter<OpenAiConfig> {
     request: { model?: string | undefined },
     context: CallContext,
   ): Promise<unknown> {
-    return this.init.upstream.postJson(target, this.#headers, this.#body(request), context.signal);
+    return this.init.upstream.postJson(target, this.#headers, this.#body(request), context);
   }
 
   #stream(

@@ -186,7 +186,7 @@ export class PalmAdapter extends ProviderAdapter<PalmConfig> {
   }
 
   #post(target: UpstreamTarget, body: unknown, context: CallContext): Promise<unknown> {
-    return this.init.upstream.postJson(target, this.#headers, body, context.signal);
+    return this.init.upstream.postJson(target, this.#headers, body, context);
   }
 
   override async chat(request: ChatRequest, context: CallContext): Promise<ChatResponse> {

@@ -281,7 +281,7 @@ export class TogetherAiAdapter extends ProviderAdapter<TogetherAiConfig> {
 
   override async chat(request: ChatRequest, context: CallContext): Promise<ChatResponse> {
     const body = toTogetherAiChatBody(request, this.#model);
-    const json = await this.init.upstream.postJson(this.#chatTarget, this.#headers, body, context.signal);
+    const json = await this.init.upstream.postJson(this.#chatTarget, this.#headers, body, context);
     return fromTogetherAiChatResponse(json, this.#modelName);
   }
 
@@ -296,12 +296,7 @@ export class TogetherAiAdapter extends ProviderAdapter<TogetherAiConfig> {
     context: CallContext,
   ): Promise<CompletionsResponse> {
     const body = toTogetherAiCompletionsBody(request, this.#model);
-    const json = await this.init.upstream.postJson(
-      this.#completionsTarget,
-      this.#headers,
-      body,
-      context.signal,
-    );
+    const json = await this.init.upstream.postJson(this.#completionsTarget, this.#headers, body, context);
     return fromTogetherAiCompletionsResponse(json, this.#modelName);
   }
 
@@ -321,12 +316,7 @@ export class TogetherAiAdapter extends ProviderAdapter<TogetherAiConfig> {
 
   override async embeddings(request: EmbeddingsRequest, context: CallContext): Promise<EmbeddingsResponse> {
     const body = toTogetherAiEmbeddingsBody(request, this.#model);
-    const json = await this.init.upstream.postJson(
-      this.#embeddingsTarget,
-      this.#headers,
-      body,
-      context.signal,
-    );
+    const json = await this.init.upstream.postJson(this.#embeddingsTarget, this.#headers, body, context);
     return fromTogetherAiEmbeddingsResponse(json, this.#modelName);
   }
 }

@@ -5,6 +5,7 @@ import {
   UpstreamTimeoutError,
 } from '../errors.js';
 import type { AdapterLogger, CallContext } from '../providers/base.js';
+import type { Cancellation } from '../upstream/cancellation.js';
 import type { Endpoint } from '../server/endpoint-table.js';
 import { classifyFailure, RETRYABLE_STATUSES } from '../upstream/errors.js';
 import { parseRetryAfterMs, retryDelayMs } from './backoff.js';
@@ -22,8 +23,8 @@ export interface Served<T> {
   value: T;
   /** Upstream attempts made in all, the serving one included. */
   attempts: number;
-  /** The signal the serving attempt was given (stream terminators are keyed by it). */
-  signal: AbortSignal;
+  /** The call context the serving attempt was given (stream terminators are keyed by its signal). */
+  call: CallContext;
 }
 
 /** Implemented by telemetry (metrics, traces); the executor only calls it. */
@@ -45,7 +46,12 @@ export interface AttemptObserver {
 
 export interface ExecuteContext {
   /** Aborted when the client goes away. */
-  signal: AbortSignal;
+  readonly signal: AbortSignal;
+  /**
+   * The same event without an AbortSignal: when given, attempts get it in their call context
+   * and `signal` is only read where a real signal is needed (it may be made on first read).
+   */
+  readonly cancellation?: Cancellation | undefined;
   log: AdapterLogger;
   observer?: AttemptObserver | undefined;
   /**
@@ -105,13 +111,13 @@ async function executePlain<T>(
   if (context.admit && endpoint.limit) await context.admit(endpoint);
   const observer = context.observer;
   observer?.attemptStarted(endpoint, 1);
-  const call: CallContext = { signal: context.signal, log: context.log };
+  const call = callOf(context);
   try {
     const value = await attempt(endpoint, call);
     observer?.attemptFinished(endpoint, 1, 'success');
-    return { endpoint, value, attempts: 1, signal: call.signal };
+    return { endpoint, value, attempts: 1, call };
   } catch (error) {
-    observer?.attemptFinished(endpoint, 1, outcomeOf(error, context.signal), error);
+    observer?.attemptFinished(endpoint, 1, outcomeOf(error, isClientGone(context)), error);
     throw error;
   }
 }
@@ -225,10 +231,10 @@ async function executeRouted<T>(
       try {
         const value = await run(endpoint, call.context, attempt, call.disarm, context);
         context.observer?.attemptFinished(endpoint, attempts, 'success');
-        return { endpoint, value, attempts, signal: call.context.signal };
+        return { endpoint, value, attempts, call: call.context };
       } catch (thrown) {
-        const error = timeoutOf(call.context.signal) ?? thrown;
-        const failure = classify(error, context.signal, fallbackStatuses);
+        const error = timeoutOf(call.context) ?? thrown;
+        const failure = classify(error, isClientGone(context), fallbackStatuses);
         context.observer?.attemptFinished(endpoint, attempts, failure.outcome, error);
         if (failure.outcome !== 'retryable') throw error;
         last = error;
@@ -277,23 +283,53 @@ interface Failure {
 
 function classify(
   error: unknown,
-  clientSignal: AbortSignal,
+  isClientGone: boolean,
   fallbackStatuses: ReadonlySet<number> | null,
 ): Failure {
-  if (clientSignal.aborted) return { outcome: 'client_gone', canRetry: false, canFallBack: false };
+  if (isClientGone) return { outcome: 'client_gone', canRetry: false, canFallBack: false };
   const canRetry = classifyFailure(error, RETRYABLE_STATUSES) === 'retryable';
   const canFallBack = fallbackStatuses !== null && classifyFailure(error, fallbackStatuses) === 'retryable';
   const outcome = canRetry || canFallBack ? 'retryable' : classifyFailure(error, RETRYABLE_STATUSES);
   return { outcome, canRetry, canFallBack };
 }
 
-function outcomeOf(error: unknown, clientSignal: AbortSignal): Failure['outcome'] {
-  return classify(error, clientSignal, null).outcome;
+function outcomeOf(error: unknown, isClientGone: boolean): Failure['outcome'] {
+  return classify(error, isClientGone, null).outcome;
+}
+
+function isClientGone(context: ExecuteContext): boolean {
+  return context.cancellation?.isCancelled ?? context.signal.aborted;
 }
 
 /** A per-attempt timeout fired: whatever the adapter made of the abort, it is a 504. */
-function timeoutOf(signal: AbortSignal): UpstreamTimeoutError | null {
+function timeoutOf(call: CallContext): UpstreamTimeoutError | null {
+  // A call with a cancellation has no timer of its own (see attemptCall).
+  if (call.cancellation !== undefined) return null;
+  const signal = call.signal;
   return signal.aborted && signal.reason instanceof UpstreamTimeoutError ? signal.reason : null;
+}
+
+/** The call context of an attempt without a timeout of its own: the request's cancellation, if any. */
+function callOf(context: ExecuteContext): CallContext {
+  const cancellation = context.cancellation;
+  return cancellation === undefined
+    ? { signal: context.signal, log: context.log }
+    : new CancellableCall(cancellation, context.log);
+}
+
+class CancellableCall implements CallContext {
+  readonly cancellation: Cancellation;
+  readonly log: AdapterLogger;
+
+  constructor(cancellation: Cancellation, log: AdapterLogger) {
+    this.cancellation = cancellation;
+    this.log = log;
+  }
+
+  /** Made on first read only: unary JSON calls subscribe to the cancellation instead. */
+  get signal(): AbortSignal {
+    return this.cancellation.signal;
+  }
 }
 
 const NO_TIMER = (): void => undefined;
@@ -307,7 +343,7 @@ function attemptCall(
   context: ExecuteContext,
 ): { context: CallContext; disarm: () => void } {
   const timeoutMs = endpoint.attemptTimeoutMs;
-  if (timeoutMs === null) return { context: { signal: context.signal, log: context.log }, disarm: NO_TIMER };
+  if (timeoutMs === null) return { context: callOf(context), disarm: NO_TIMER };
   const controller = new AbortController();
   const clientSignal = context.signal;
   const forwardAbort = (): void => {

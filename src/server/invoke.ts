@@ -11,6 +11,7 @@ import { chatRequestSchema, type ChatRequest } from '../schemas/chat.js';
 import { completionsRequestSchema, type CompletionsRequest } from '../schemas/completions.js';
 import { embeddingsRequestSchema, type EmbeddingsRequest } from '../schemas/embeddings.js';
 import type { EndpointType } from '../schemas/endpoint-type.js';
+import { Cancellation } from '../upstream/cancellation.js';
 import { hasStreamTerminated } from '../upstream/request.js';
 import { RateLimitedError } from '../errors.js';
 import { noteRateLimited, noteTarget, observeStream, recordAnswer } from '../telemetry/http.js';
@@ -50,14 +51,14 @@ declare module 'fastify' {
 /** The response header naming the endpoint that served a route's answer. */
 export const SERVED_BY_HEADER = 'x-llmgw-endpoint';
 
-/** An AbortSignal that fires when the client goes away before the response is finished. */
-function clientSignal(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
+/** Cancelled when the client goes away before the response is finished. */
+function clientCancellation(reply: FastifyReply): Cancellation {
+  const cancellation = new Cancellation();
   const raw = reply.raw;
   raw.once('close', () => {
-    if (!raw.writableFinished) controller.abort();
+    if (!raw.writableFinished) cancellation.cancel();
   });
-  return controller.signal;
+  return cancellation;
 }
 
 export interface DispatchOptions {
@@ -105,8 +106,12 @@ export function executeContextFor(
   reply: FastifyReply,
 ): ExecuteContext {
   const canTryAgain = target.kind === 'route' || target.retry !== null;
+  const cancellation = clientCancellation(reply);
   return {
-    signal: clientSignal(reply),
+    cancellation,
+    get signal() {
+      return cancellation.signal;
+    },
     log: request.log,
     observer: request.attemptObserver,
     // A plain endpoint without a limit (the common case) needs no closure.
@@ -133,7 +138,7 @@ function streamOptions(
   return {
     scrub,
     endWithDone: options.endStreamWithDone === true,
-    hasUpstreamTerminated: () => hasStreamTerminated(served.signal),
+    hasUpstreamTerminated: () => hasStreamTerminated(served.call.signal),
     onUnexpected: (error) => {
       request.log.error({ err: scrubError(error, scrub) }, 'stream failed');
     },

@@ -1,16 +1,16 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { UpstreamProtocolError, UpstreamTimeoutError } from '../errors.js';
 import {
   MAX_RESPONSE_BYTES_ENV,
   mapTransportError,
   notAnEventStream,
   responseTooLarge,
-  unsupportedContentType,
   upstreamErrorResponse,
   type TransportLimits,
   type TransportPhase,
 } from './errors.js';
+import type { Cancellable } from './cancellation.js';
+import { JsonCall, type JsonCallSettings } from './json-call.js';
 import type { PoolSet } from './pool.js';
 import { readSseData, readSseEvents, type SseEvent } from './sse.js';
 
@@ -87,6 +87,7 @@ export class Upstream {
   readonly #pools: PoolSet;
   readonly #timeoutMs: number;
   readonly #limits: TransportLimits;
+  readonly #callSettings: JsonCallSettings;
   readonly timeoutSeconds: number;
   readonly maxResponseBytes: number;
   readonly #decorateHeaders: UpstreamOptions['decorateHeaders'];
@@ -98,6 +99,7 @@ export class Upstream {
     this.#timeoutMs = options.timeoutSeconds * 1000;
     this.maxResponseBytes = options.maxResponseBytes ?? maxResponseBytesFromEnv();
     this.#limits = { timeoutSeconds: this.timeoutSeconds, maxResponseBytes: this.maxResponseBytes };
+    this.#callSettings = { limits: this.#limits, timeoutMs: this.#timeoutMs };
   }
 
   /** Resolves a URL to its pool; call it from adapter constructors, never per request. */
@@ -113,34 +115,20 @@ export class Upstream {
 
   /**
    * One JSON call. undici's own timeouts only bound the gaps between bytes, so a deadline
-   * also bounds the whole call: an upstream that trickles its body is cut too.
+   * also bounds the whole call: an upstream that trickles its body is cut too. `caller` is the
+   * adapter's CallContext (cheapest: its Cancellation is used, no AbortSignal is made), or a
+   * signal, as plugins written before the context was accepted pass.
    */
-  async postJson(
+  postJson(
     target: UpstreamTarget,
     headers: UpstreamHeaders,
     body: unknown,
-    signal: AbortSignal,
+    caller: Cancellable | AbortSignal,
   ): Promise<unknown> {
-    const controller = new AbortController();
-    const forwardAbort = (): void => {
-      controller.abort(signal.reason);
-    };
-    if (signal.aborted) forwardAbort();
-    else signal.addEventListener('abort', forwardAbort, { once: true });
-    const deadline = setTimeout(() => {
-      controller.abort(new UpstreamTimeoutError(this.timeoutSeconds));
-    }, this.#timeoutMs);
-    let phase: TransportPhase = 'request';
-    try {
-      const response = await this.#post(target, headers, body, controller.signal);
-      phase = 'response';
-      return await this.#readJson(response);
-    } catch (error) {
-      throw mapTransportError(error, this.#limits, phase);
-    } finally {
-      clearTimeout(deadline);
-      signal.removeEventListener('abort', forwardAbort);
-    }
+    return new Promise((resolve, reject) => {
+      const call = new JsonCall(this.#callSettings, caller, resolve, reject);
+      target.pool.dispatch(this.#options(target, headers, body), call);
+    });
   }
 
   /**
@@ -200,26 +188,6 @@ export class Upstream {
     }
   }
 
-  async #readJson(response: Dispatcher.ResponseData): Promise<unknown> {
-    const contentType = headerValue(response.headers, 'content-type');
-    const isJson = contentType?.includes('application/json') === true;
-    if (response.statusCode < 400 && !isJson && contentType?.includes('text/plain') !== true) {
-      await dumpQuietly(response.body);
-      throw unsupportedContentType(contentType);
-    }
-    const text = await this.#readText(response);
-    if (response.statusCode >= 400) {
-      throw upstreamErrorResponse(
-        response.statusCode,
-        contentType,
-        text,
-        false,
-        headerValue(response.headers, 'retry-after') ?? null,
-      );
-    }
-    return isJson ? parseJson(text) : { message: text };
-  }
-
   /** The body as text, counted as it arrives: a body over the cap is cut, not buffered. */
   async #readText(response: Dispatcher.ResponseData): Promise<string> {
     const max = this.maxResponseBytes;
@@ -268,15 +236,18 @@ export class Upstream {
     body: unknown,
     signal: AbortSignal,
   ): Promise<Dispatcher.ResponseData> {
-    return target.pool.request({
+    return target.pool.request({ ...this.#options(target, headers, body), signal });
+  }
+
+  #options(target: UpstreamTarget, headers: UpstreamHeaders, body: unknown): Dispatcher.DispatchOptions {
+    return {
       method: 'POST',
       path: target.path,
       headers: this.#decorateHeaders === undefined ? headers : this.#decorateHeaders(headers),
       body: JSON.stringify(body),
-      signal,
       headersTimeout: this.#timeoutMs,
       bodyTimeout: this.#timeoutMs,
-    });
+    };
   }
 }
 
@@ -286,14 +257,6 @@ function headerValue(
 ): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new UpstreamProtocolError('The upstream provider returned a body that is not valid JSON.', error);
-  }
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   type ExecuteContext,
 } from '../../src/routing/execute.js';
 import { buildRoute, type Route } from '../../src/routing/route.js';
+import { Cancellation } from '../../src/upstream/cancellation.js';
 import type { Endpoint } from '../../src/server/endpoint-table.js';
 
 const LOG = { debug: () => undefined, warn: () => undefined };
@@ -104,9 +105,38 @@ describe('executeUnary', () => {
       seen = call.signal;
       return Promise.resolve('answer');
     });
-    expect(served).toEqual({ endpoint: a, value: 'answer', attempts: 1, signal: context.signal });
+    expect(served).toEqual({
+      endpoint: a,
+      value: 'answer',
+      attempts: 1,
+      call: { signal: context.signal, log: LOG },
+    });
     expect(seen).toBe(context.signal);
     expect(events).toEqual(['start a 1', 'success a 1']);
+  });
+
+  it("hands a request's cancellation to the attempt, and makes its signal only when read", async () => {
+    const a = endpoint('a');
+    const { context } = testContext();
+    const cancellation = new Cancellation();
+    const withCancellation: ExecuteContext = {
+      ...context,
+      cancellation,
+      get signal(): AbortSignal {
+        return cancellation.signal;
+      },
+    };
+    let seen: CallContext | null = null;
+    await executeUnary(a, withCancellation, (_target, call) => {
+      seen = call;
+      return Promise.resolve('answer');
+    });
+    const call = seen as CallContext | null;
+    expect(call?.cancellation).toBe(cancellation);
+    cancellation.cancel();
+    // Read after the cancel: made then, and already aborted.
+    expect(call?.signal.aborted).toBe(true);
+    expect(call?.signal).toBe(cancellation.signal);
   });
 
   it.each<[string, Error]>([

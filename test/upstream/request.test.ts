@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError, UpstreamError } from '../../src/errors.js';
+import { Cancellation } from '../../src/upstream/cancellation.js';
 import { PoolSet } from '../../src/upstream/pool.js';
 import {
   DEFAULT_MAX_RESPONSE_BYTES,
@@ -193,6 +194,36 @@ describe('Upstream.postJson', () => {
       status: 499,
       detail: 'The client closed the request before the response was ready.',
     });
+  });
+
+  it("aborts the upstream request when the caller's cancellation fires, without ever making its signal", async () => {
+    fake.reply({ kind: 'hang' });
+    const cancellation = new Cancellation();
+    const caller = {
+      cancellation,
+      get signal(): AbortSignal {
+        throw new Error('a call with a cancellation must not read its signal');
+      },
+    };
+    const rejected = failure(upstream.postJson(target, headers, {}, caller));
+    await fake.nextRequest();
+    cancellation.cancel();
+    await fake.aborted();
+    expect(await rejected).toEqual({
+      name: 'ClientClosedRequestError',
+      status: 499,
+      detail: 'The client closed the request before the response was ready.',
+    });
+  });
+
+  it('does not call an upstream for a caller already cancelled', async () => {
+    const cancellation = new Cancellation();
+    cancellation.cancel();
+    const caller = { cancellation, signal: cancellation.signal };
+    expect((await failure(upstream.postJson(target, headers, {}, caller))).name).toBe(
+      'ClientClosedRequestError',
+    );
+    expect(fake.requests).toEqual([]);
   });
 
   it('answers 504 when the body trickles in for longer than the timeout, however short its gaps (hardening item 1)', async () => {

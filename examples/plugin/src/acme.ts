@@ -185,7 +185,7 @@ export class AcmeAdapter extends ProviderAdapter<AcmeConfig> {
 
   override async chat(request: ChatRequest, context: CallContext): Promise<ChatResponse> {
     const body = toAcmeChatBody(request, this.#model, false);
-    const json = await this.init.upstream.postJson(this.#chatTarget, this.#headers, body, context.signal);
+    const json = await this.init.upstream.postJson(this.#chatTarget, this.#headers, body, context);
     return fromAcmeChatResponse(json);
   }
 
@@ -200,13 +200,13 @@ export class AcmeAdapter extends ProviderAdapter<AcmeConfig> {
     context: CallContext,
   ): Promise<CompletionsResponse> {
     const body = toAcmeCompleteBody(request, this.#model);
-    const json = await this.init.upstream.postJson(this.#completeTarget, this.#headers, body, context.signal);
+    const json = await this.init.upstream.postJson(this.#completeTarget, this.#headers, body, context);
     return fromAcmeCompleteResponse(json);
   }
 
   override async embeddings(request: EmbeddingsRequest, context: CallContext): Promise<EmbeddingsResponse> {
     const body = toAcmeEmbedBody(request, this.#model);
-    const json = await this.init.upstream.postJson(this.#embedTarget, this.#headers, body, context.signal);
+    const json = await this.init.upstream.postJson(this.#embedTarget, this.#headers, body, context);
     return fromAcmeEmbedResponse(json);
   }
 }

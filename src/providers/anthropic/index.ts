@@ -99,7 +99,7 @@ export class AnthropicAdapter extends ProviderAdapter<AnthropicConfig> {
   }
 
   #post(body: AnthropicBody, context: CallContext): Promise<unknown> {
-    return this.init.upstream.postJson(this.#messagesTarget, this.#headers, body, context.signal);
+    return this.init.upstream.postJson(this.#messagesTarget, this.#headers, body, context);
   }
 
   override async chat(request: ChatRequest, context: CallContext): Promise<ChatResponse> {

@@ -70,7 +70,7 @@ export class CohereAdapter extends ProviderAdapter<CohereConfig> {
   }
 
   #post(target: UpstreamTarget, body: CohereBody, context: CallContext): Promise<unknown> {
-    return this.init.upstream.postJson(target, this.#headers, body, context.signal);
+    return this.init.upstream.postJson(target, this.#headers, body, context);
   }
 
   async #stream<T>(body: CohereBody, context: CallContext, map: StreamMapper<T>): Promise<AsyncIterable<T>> {

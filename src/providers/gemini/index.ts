@@ -95,7 +95,7 @@ export class GeminiAdapter extends ProviderAdapter<GeminiConfig> {
   }
 
   #post(target: UpstreamTarget, body: GeminiBody, context: CallContext): Promise<unknown> {
-    return this.init.upstream.postJson(target, this.#headers, body, context.signal);
+    return this.init.upstream.postJson(target, this.#headers, body, context);
   }
 
   async #stream<T>(
