@@ -23,8 +23,10 @@ const TOO_DEEP = `nesting deeper than ${MAX_JSON_DEPTH} levels of arrays and obj
  */
 export function parseJsonBody(text: string): unknown {
   if (text === '') return undefined;
-  const tooDeepAt = depthExceededAt(text);
-  if (tooDeepAt >= 0) throw invalidJson(tooDeepAt, TOO_DEEP);
+  if (mayNestTooDeep(text)) {
+    const tooDeepAt = depthExceededAt(text);
+    if (tooDeepAt >= 0) throw invalidJson(tooDeepAt, TOO_DEEP);
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
@@ -50,6 +52,24 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
+
+/**
+ * Whether the text holds more opening brackets than MAX_JSON_DEPTH, inside strings or not:
+ * only then can it nest too deep. indexOf runs natively, so a typical request (a few dozen
+ * brackets) skips the character-by-character scan below.
+ */
+function mayNestTooDeep(text: string): boolean {
+  let count = 0;
+  for (const bracket of OPENING_BRACKETS) {
+    for (let at = text.indexOf(bracket); at >= 0; at = text.indexOf(bracket, at + 1)) {
+      count += 1;
+      if (count > MAX_JSON_DEPTH) return true;
+    }
+  }
+  return false;
+}
+
+const OPENING_BRACKETS = ['{', '['] as const;
 
 /**
  * The offset of the first bracket nested deeper than MAX_JSON_DEPTH, or -1. One pass over the
