@@ -82,6 +82,36 @@ describe('llmgw start', () => {
     ]);
   }, 60_000);
 
+  it('writes the access-log line of the last request before it exits, though stdout is buffered', async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI, 'start', '--config-path', fixture('gateway.yaml'), '--port', '0', '--workers', '1'],
+      { env: childEnv() },
+    );
+    running.push(child);
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const url = await listeningUrl(child);
+    const response = await fetch(`${url}/endpoints/completions/invocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'last-one' },
+      body: JSON.stringify({ prompt: 'hi' }),
+    });
+    expect(response.status).toBe(200);
+    await response.arrayBuffer();
+    // Stopped at once: the line is still in the 4 KB buffer, and the exit must flush it.
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+    const lines = stdout
+      .split('\n')
+      .filter((line) => line.includes('"reqId":"last-one"'))
+      .map((line) => JSON.parse(line) as { msg: string; statusCode: number });
+    expect(lines.map(({ msg, statusCode }) => ({ msg, statusCode }))).toEqual([
+      { msg: 'request completed', statusCode: 200 },
+    ]);
+  }, 60_000);
+
   it('fails with exit code 2 and a usage error without a config path (item 1)', async () => {
     const result = await run(['start', '--port', '0']);
     expect(result.code).toBe(2);
