@@ -44,11 +44,23 @@ export async function streamToClient(
   raw.flushHeaders();
   let isFinished = false;
   let hasChunks = false;
+  // Events that arrive in one upstream read are handed on within one turn of the event loop:
+  // corked until the turn ends, they leave in one socket write instead of one each.
+  let isCorked = false;
+  const uncork = (): void => {
+    isCorked = false;
+    raw.uncork();
+  };
   try {
     for await (const chunk of chunks) {
       if (raw.destroyed) return;
       hasChunks = true;
       isFinished ||= hasFinishReason(chunk);
+      if (!isCorked) {
+        isCorked = true;
+        raw.cork();
+        process.nextTick(uncork);
+      }
       if (!raw.write(`data: ${JSON.stringify(chunk)}\n\n`)) await drained(raw);
     }
     if (raw.destroyed) return;
