@@ -1,13 +1,12 @@
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { GatewayError } from '../errors.js';
 import type { EndpointTable } from './endpoint-table.js';
 import { BODY_LIMIT_BYTES, parseJsonBody } from './json-body.js';
-import { registerErrorHandlers, sendDocsError, sendError } from './errors.js';
+import { registerErrorHandlers, sendError } from './errors.js';
 import { registerRateLimit, type RateLimitOptions } from './rate-limit.js';
+import { registerDocsRoutes } from './routes/docs.js';
 import { registerEndpointsApiRoutes } from './routes/endpoints-api.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerInvocationRoutes } from './routes/invocations.js';
@@ -16,7 +15,7 @@ import { registerResponsesRoutes } from '../ingress/openai-responses/route.js';
 import { registerGeminiRoutes } from '../ingress/gemini/route.js';
 import { registerUsageRoute } from './routes/usage.js';
 import { Registry } from 'prom-client';
-import { openApiFor, registerAccess, useCounterStore } from './access-hook.js';
+import { registerAccess, useCounterStore } from './access-hook.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerAnthropicMessagesRoutes } from '../ingress/anthropic-messages/routes.js';
 import { registerTelemetry, usageRecordOf } from '../telemetry/http.js';
@@ -141,23 +140,9 @@ export async function buildApp(table: EndpointTable, options: AppOptions = {}): 
     registerAccessLog(app);
   }
 
-  // Before the docs' context is registered, so a protected /docs is keyed too.
+  // Before the docs routes are registered, so a protected /docs is keyed too.
   registerAccess(app, table, options.telemetry?.metrics?.registry ?? new Registry());
-  await app.register(swagger, {
-    mode: 'static',
-    specification: { document: table.current.openapi as never },
-  });
-  // In its own context, so a file the docs' static server refuses (`..`, a NUL byte) is a 404.
-  await app.register(async (docs) => {
-    docs.setErrorHandler(sendDocsError);
-    await docs.register(swaggerUi, {
-      routePrefix: '/docs',
-      // The document changes with each config snapshot, so it is read from the table.
-      transformSpecification: (_document, request) => openApiFor(table.current.openapi, request),
-      transformSpecificationClone: false,
-    });
-  });
-  app.get('/openapi.json', (request) => openApiFor(table.current.openapi, request));
+  registerDocsRoutes(app, table);
 
   useCounterStore(
     app,

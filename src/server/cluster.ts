@@ -17,6 +17,20 @@ export interface ClusterOptions {
   metrics?: { host: string; port: number | null } | null;
 }
 
+/**
+ * Node 20 lets the young generation grow to 16 MB semi-spaces; capped at 4 MB, a worker's peak
+ * RSS under 50 connections fell by about 25 MB and its idle RSS by about 13 MB, at the same CPU
+ * per request (issue 22, medians of 3 runs). 1-2 MB cost CPU and grew the old generation instead.
+ */
+const WORKER_SEMI_SPACE_FLAG = '--max-semi-space-size=4';
+const SEMI_SPACE_OPTION = /--max[-_]semi[-_]space[-_]size/;
+
+/** The workers' Node flags: the primary's, plus the semi-space cap unless the user set one. */
+export function workerExecArgv(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
+  const isUserSet = [...execArgv, nodeOptions ?? ''].some((option) => SEMI_SPACE_OPTION.test(option));
+  return isUserSet ? [...execArgv] : [...execArgv, WORKER_SEMI_SPACE_FLAG];
+}
+
 const LEVELS = { info: 30, warn: 40, error: 50 } as const;
 
 /** The primary has no Fastify instance; it logs the same JSON lines as pino. */
@@ -45,6 +59,7 @@ export function runPrimary(options: ClusterOptions): void {
       process.exit(1);
     });
   }
+  cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS) });
   const startedAt = new Map<number, number>();
   // A worker still starting has no shutdown listener yet, so a message to it would be lost.
   const listening = new Set<number>();

@@ -1,5 +1,9 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config/load.js';
+import { ProviderRegistry } from '../../../src/providers/registry.js';
+import { createGateway } from '../../../src/server/start.js';
+import { DURATION_HEADER, OVERHEAD_HEADER } from '../../../src/telemetry/timing.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 
 let gateway: TestGateway;
@@ -67,5 +71,47 @@ describe('docs static files', () => {
         code: 'invalid_request',
       },
     });
+  });
+});
+
+describe('docs served by the lazily built Swagger UI', () => {
+  it('answers with the request id and timing headers the gateway gives every answer', async () => {
+    const response = await fetch(`${gateway.url}/docs/static/swagger-ui.css`, {
+      headers: { 'x-request-id': 'docs-1' },
+    });
+    await response.arrayBuffer();
+    expect(response.headers.get('x-request-id')).toBe('docs-1');
+    expect(response.headers.get(DURATION_HEADER)).toMatch(/^\d+(\.\d+)?$/);
+    expect(response.headers.get(OVERHEAD_HEADER)).toMatch(/^\d+(\.\d+)?$/);
+  });
+
+  it('answers HEAD on an asset with its headers and no body', async () => {
+    const response = await fetch(`${gateway.url}/docs/static/swagger-ui.css`, { method: 'HEAD' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/css; charset=utf-8');
+    expect(await response.text()).toBe('');
+  });
+
+  it("narrows /docs/json to the endpoints the caller's key may call", async () => {
+    const yaml = `
+endpoints:
+  - {name: chat, endpoint_type: llm/v1/chat, model: {provider: mock, config: {}}}
+  - {name: embed-small, endpoint_type: llm/v1/embeddings, model: {provider: mock, config: {}}}
+clients:
+  - {name: team-b, key: sk-team-b-9876543210, endpoints: ["embed-*"]}
+`;
+    const keyed = await createGateway(parseConfig(yaml, new ProviderRegistry(), 'test.yaml'));
+    try {
+      const response = await keyed.app.inject({
+        url: '/docs/json',
+        headers: { 'x-api-key': 'sk-team-b-9876543210' },
+      });
+      const paths = Object.keys(response.json<{ paths: object }>().paths);
+      expect(paths.filter((path) => path.startsWith('/endpoints/'))).toEqual([
+        '/endpoints/embed-small/invocations',
+      ]);
+    } finally {
+      await keyed.app.close();
+    }
   });
 });
