@@ -1,7 +1,6 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, listeningUrl } from '../helpers/cli-process.js';
 import { invokeEndpoint } from '../helpers/http.js';
@@ -33,7 +32,8 @@ const LOADED_ON_FIRST_USE = [
 /** Variables that would make the child load Redis or the tracing SDK at start. */
 const ACTIVATING_VARIABLES = /^(LLMGW_REDIS_URL|MLFLOW_GATEWAY_RATE_LIMITS_STORAGE_URI|OTEL_.*)$/;
 
-type Gateway = ChildProcessByStdio<Writable, Readable, Readable>;
+/** Spawned with all three streams piped and an IPC channel. */
+type Gateway = ChildProcessWithoutNullStreams;
 const running: Gateway[] = [];
 
 afterEach(async () => {
@@ -65,7 +65,7 @@ async function startGateway(): Promise<{ child: Gateway; url: string }> {
       '1',
     ],
     { env: { ...env, LLMGW_LOG_LEVEL: 'info' }, stdio: ['pipe', 'pipe', 'pipe', 'ipc'] },
-  );
+  ) as Gateway;
   running.push(child);
   return { child, url: await listeningUrl(child) };
 }
