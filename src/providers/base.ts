@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { InvalidRequestError, UnsupportedOperationError, UpstreamProtocolError } from '../errors.js';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../schemas/chat.js';
 import type { CompletionsChunk, CompletionsRequest, CompletionsResponse } from '../schemas/completions.js';
@@ -167,6 +167,17 @@ export function parseUpstreamBody<T>(schema: z.ZodType<T>, body: unknown, displa
   throw new UpstreamProtocolError(
     `Malformed response from ${displayName}: ${missing ? 'missing' : 'invalid'} ${path === '' ? 'body' : path}`,
   );
+}
+
+const eventTypeSchema = z.object({ type: z.string() });
+
+/**
+ * A typed stream event's `type` (Anthropic, Cohere), read directly so each event is parsed once,
+ * by its own schema. A payload without a string `type` goes through zod for its 502.
+ */
+export function upstreamEventType(json: unknown, displayName: string): string {
+  if (isRecord(json) && typeof json.type === 'string') return json.type;
+  return parseUpstreamBody(eventTypeSchema, json, displayName).type;
 }
 
 /** Parses each SSE `data` payload as JSON and maps it; a payload that is not JSON is a 502. */

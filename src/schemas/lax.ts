@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { UNDECIDED, registerConversion } from './fast-parse.js';
 
 /**
  * Pydantic v2's lax mode for scalar fields, which MLflow's schemas validate with (reference
@@ -71,7 +72,7 @@ function toBool(value: unknown): unknown {
 }
 
 function lax<T extends z.ZodType>(convert: (value: unknown) => unknown, schema: T) {
-  return z.preprocess((value, context) => {
+  const laxSchema = z.preprocess((value, context) => {
     // Absent: the inner schema's default or optional decides, and the OpenAPI document shows it.
     if (value === undefined) return value;
     const converted = convert(value);
@@ -84,6 +85,12 @@ function lax<T extends z.ZodType>(convert: (value: unknown) => unknown, schema: 
     });
     return z.NEVER;
   }, schema);
+  registerConversion(laxSchema, (value) => {
+    if (value === undefined) return value;
+    const converted = convert(value);
+    return converted instanceof Failure ? UNDECIDED : converted;
+  });
+  return laxSchema;
 }
 
 /** A float field: also numeric strings and booleans. */

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { RequestValidationError, type ValidationIssue } from '../errors.js';
+import { UNDECIDED, fastParserFor } from '../schemas/fast-parse.js';
 
 /**
  * Validates a request body against a gateway schema: the typed value, or a 422 whose detail
@@ -8,6 +9,8 @@ import { RequestValidationError, type ValidationIssue } from '../errors.js';
  */
 export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const input = dropNulls(body);
+  const fast = fastParserFor(schema)?.(input) ?? UNDECIDED;
+  if (fast !== UNDECIDED) return fast;
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues: ValidationIssue[] = [];

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ChatChunk } from '../../schemas/chat.js';
 import type { Usage } from '../../schemas/generation.js';
 import { upstreamStatusError } from '../../upstream/errors.js';
-import { parseUpstreamBody } from '../base.js';
+import { parseUpstreamBody, upstreamEventType } from '../base.js';
 import { nowSeconds } from '../timestamps.js';
 import { DISPLAY_NAME, toFinishReason } from './response.js';
 
@@ -22,7 +22,6 @@ export function newAnthropicStreamState(): AnthropicStreamState {
   return { id: null, model: null, created: nowSeconds(), toolCalls: new Map(), inputTokens: null };
 }
 
-const eventTypeSchema = z.object({ type: z.string() });
 const messageStartSchema = z.object({
   message: z.object({
     id: z.string(),
@@ -120,7 +119,7 @@ function fromBlockDelta(json: unknown, state: AnthropicStreamState): ChatChunk |
  * OpenAI clients accumulate them. Events that carry nothing for the client map to null.
  */
 export function fromAnthropicChatEvent(json: unknown, state: AnthropicStreamState): ChatChunk | null {
-  switch (parseUpstreamBody(eventTypeSchema, json, DISPLAY_NAME).type) {
+  switch (upstreamEventType(json, DISPLAY_NAME)) {
     case 'message_start': {
       const { message } = parseUpstreamBody(messageStartSchema, json, DISPLAY_NAME);
       state.id = message.id;

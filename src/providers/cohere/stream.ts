@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ChatChunk, ToolCallDelta } from '../../schemas/chat.js';
 import type { CompletionsChunk } from '../../schemas/completions.js';
 import type { Usage } from '../../schemas/generation.js';
-import { parseUpstreamBody, throwIfStreamError } from '../base.js';
+import { parseUpstreamBody, upstreamEventType, throwIfStreamError } from '../base.js';
 import { nowSeconds } from '../timestamps.js';
 import { DISPLAY_NAME, toToolFunction, toUsage, toolCallSchema, usageSchema } from './response.js';
 
@@ -17,7 +17,6 @@ export function newCohereStreamState(model: string | null): CohereStreamState {
   return { id: null, created: nowSeconds(), model };
 }
 
-const eventTypeSchema = z.object({ type: z.string() });
 const messageStartSchema = z.object({ id: z.string().nullish() });
 const contentDeltaSchema = z.object({
   delta: z.object({ message: z.object({ content: z.object({ text: z.string().nullish() }) }) }),
@@ -56,7 +55,7 @@ function toToolCallDelta(json: unknown): ToolCallDelta {
  */
 function readStreamEvent(json: unknown, state: CohereStreamState): CohereStreamEvent | null {
   throwIfStreamError(json);
-  switch (parseUpstreamBody(eventTypeSchema, json, DISPLAY_NAME).type) {
+  switch (upstreamEventType(json, DISPLAY_NAME)) {
     case 'message-start':
       state.id = parseUpstreamBody(messageStartSchema, json, DISPLAY_NAME).id ?? null;
       return null;
