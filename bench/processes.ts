@@ -218,6 +218,9 @@ export interface GatewayStartOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** As the Docker image sets it (Dockerfile) and cluster workers get it (src/server/cluster.ts). */
+const GATEWAY_NODE_OPTIONS = '--max-semi-space-size=4';
+
 export async function startGateway(options: GatewayStartOptions): Promise<MeasuredProcess> {
   const port = await freePort();
   const nodeFlags = options.cpuProfileDir
@@ -228,8 +231,16 @@ export async function startGateway(options: GatewayStartOptions): Promise<Measur
   const child = spawn(process.execPath, [...nodeFlags, ...cli, '--host', '127.0.0.1'], {
     cwd: ROOT,
     // One process, like the fake: `llmgw start` defaults to 2 workers (reference §1.1), which
-    // would split the gateway across both cores and hide its cost per request.
-    env: { ...process.env, LLMGW_LOG_LEVEL: options.logLevel, LLMGW_WORKERS: '1', ...options.env },
+    // would split the gateway across both cores and hide its cost per request. Workers and the
+    // Docker image run with a 4 MB semi-space (src/server/cluster.ts); a single process gets
+    // the flag the same way the image gives it, through NODE_OPTIONS.
+    env: {
+      ...process.env,
+      NODE_OPTIONS: GATEWAY_NODE_OPTIONS,
+      LLMGW_LOG_LEVEL: options.logLevel,
+      LLMGW_WORKERS: '1',
+      ...options.env,
+    },
     stdio: ['ignore', sink.stdio, 'pipe'],
   });
   // The child has its own copy of the descriptor.
