@@ -55,10 +55,38 @@ export const SERVED_BY_HEADER = 'x-llmgw-endpoint';
 function clientCancellation(reply: FastifyReply): Cancellation {
   const cancellation = new Cancellation();
   const raw = reply.raw;
-  raw.once('close', () => {
+  // `close` comes once per response, so `on` (no once-wrapper) is enough.
+  raw.on('close', () => {
     if (!raw.writableFinished) cancellation.cancel();
   });
   return cancellation;
+}
+
+/** One request's routing context; a class, so its `signal` getter lives on the prototype. */
+class RequestContext implements ExecuteContext {
+  readonly cancellation: Cancellation;
+  readonly log: FastifyRequest['log'];
+  readonly observer: AttemptObserver | undefined;
+  readonly admit: ExecuteContext['admit'];
+  readonly deadlineMs: number | undefined;
+
+  constructor(
+    cancellation: Cancellation,
+    request: FastifyRequest,
+    admit: ExecuteContext['admit'],
+    deadlineMs: number | undefined,
+  ) {
+    this.cancellation = cancellation;
+    this.log = request.log;
+    this.observer = request.attemptObserver;
+    this.admit = admit;
+    this.deadlineMs = deadlineMs;
+  }
+
+  /** Made on first read: a plain unary call never needs it. */
+  get signal(): AbortSignal {
+    return this.cancellation.signal;
+  }
 }
 
 export interface DispatchOptions {
@@ -81,8 +109,9 @@ export async function dispatch(
   options: DispatchOptions = {},
 ): Promise<unknown> {
   noteTarget(request, target.name, target.kind === 'route');
-  // The client's caps count valid requests only, like endpoint limits.
-  await enforceClientLimits(request, reply);
+  // The client's caps count valid requests only, like endpoint limits. An open gateway has no
+  // client to count, and skips the await.
+  if (request.llmgwClient !== null) await enforceClientLimits(request, reply);
   const context = executeContextFor(snapshot, target, request, reply);
   try {
     return await invoke(target, invocation, context, reply, (served) =>
@@ -106,21 +135,15 @@ export function executeContextFor(
   reply: FastifyReply,
 ): ExecuteContext {
   const canTryAgain = target.kind === 'route' || target.retry !== null;
-  const cancellation = clientCancellation(reply);
-  return {
-    cancellation,
-    get signal() {
-      return cancellation.signal;
-    },
-    log: request.log,
-    observer: request.attemptObserver,
+  return new RequestContext(
+    clientCancellation(reply),
+    request,
     // A plain endpoint without a limit (the common case) needs no closure.
-    admit:
-      target.kind === 'route' || target.limit !== null
-        ? (endpoint) => enforceRateLimit(endpointLimit(endpoint), request, reply)
-        : undefined,
-    deadlineMs: canTryAgain ? Date.now() + snapshot.timeoutMs : undefined,
-  };
+    target.kind === 'route' || target.limit !== null
+      ? (endpoint) => enforceRateLimit(endpointLimit(endpoint), request, reply)
+      : undefined,
+    canTryAgain ? Date.now() + snapshot.timeoutMs : undefined,
+  );
 }
 
 function endpointLimit(endpoint: Endpoint): NonNullable<Endpoint['limit']> {
