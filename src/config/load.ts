@@ -10,6 +10,8 @@ import type { EndpointType } from '../schemas/endpoint-type.js';
 import { endpointShellSchema, type RateLimit, type RetryPolicy } from './schema.js';
 import { loadTrafficRoutes, type TrafficRouteConfig } from './traffic-routes.js';
 import { isRecord } from '../schemas/json.js';
+import { parseBlockYaml } from './block-yaml.js';
+import { withSecretCache } from './secrets.js';
 import { loadAccess, type AccessConfig } from '../access/clients.js';
 import type { Pricing } from '../access/pricing.js';
 
@@ -77,13 +79,21 @@ export async function loadConfig(path: string, providers: ProviderSource): Promi
 
 /**
  * Validates config text; `file` only labels messages. The registry comes from the caller, so
- * plugins can extend it and this folder depends on its type alone.
+ * plugins can extend it and this folder depends on its type alone. A file in the plain block
+ * subset is read without the yaml package's node tree (config/block-yaml.ts); any problem
+ * found then is found again on the full parse, which knows the line and column of each node.
  */
 export function parseConfig(
   text: string,
   registry: ProviderRegistry,
   file = 'the config file',
 ): GatewayConfig {
+  const plain = parseBlockYaml(text);
+  if (plain !== null) {
+    const context = new LoadContext(registry, () => undefined);
+    const config = loadRoot(plain.value, context, text);
+    if (context.errors.length === 0) return config;
+  }
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const [syntaxError] = document.errors;
@@ -96,11 +106,15 @@ export function parseConfig(
       }),
     ]);
   }
-  const root: unknown = document.toJS();
-  const context = new LoadContext(document, lineCounter, registry);
-  const { endpoints, routes } = context.loadFile(root);
-  const access = loadAccess(root, { endpoints, routes }, context.report);
+  const context = new LoadContext(registry, (path) => positionIn(document, lineCounter, path));
+  const config = loadRoot(document.toJS(), context, text);
   if (context.errors.length > 0) throw new ConfigErrors(context.errors);
+  return config;
+}
+
+function loadRoot(root: unknown, context: LoadContext, text: string): GatewayConfig {
+  const { endpoints, routes } = withSecretCache(() => context.loadFile(root));
+  const access = loadAccess(root, { endpoints, routes }, context.report);
   return {
     endpoints,
     routes,
@@ -108,6 +122,20 @@ export function parseConfig(
     digest: digestConfigText(text),
     ...(access && { access }),
   };
+}
+
+/** The line of the deepest node on `path` that exists in the file. */
+function positionIn(
+  document: Document,
+  lineCounter: LineCounter,
+  path: YamlPath,
+): { line: number; col: number } | undefined {
+  for (let length = path.length; length >= 0; length -= 1) {
+    const node: unknown = length === 0 ? document.contents : document.getIn(path.slice(0, length), true);
+    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+    if (range) return lineCounter.linePos(range[0]);
+  }
+  return undefined;
 }
 
 function firstLine(message: string): string {
@@ -124,14 +152,15 @@ function formatPath(path: YamlPath): string {
 class LoadContext {
   readonly errors: ConfigError[] = [];
   readonly warnings: string[] = [];
-  readonly #document: Document;
-  readonly #lineCounter: LineCounter;
   readonly #registry: ProviderRegistry;
+  readonly #positionOf: (path: YamlPath) => { line: number; col: number } | undefined;
 
-  constructor(document: Document, lineCounter: LineCounter, registry: ProviderRegistry) {
-    this.#document = document;
-    this.#lineCounter = lineCounter;
+  constructor(
+    registry: ProviderRegistry,
+    positionOf: (path: YamlPath) => { line: number; col: number } | undefined,
+  ) {
     this.#registry = registry;
+    this.#positionOf = positionOf;
   }
 
   loadFile(root: unknown): { endpoints: EndpointConfig[]; routes: TrafficRouteConfig[] } {
@@ -346,16 +375,5 @@ class LoadContext {
         column: position?.col,
       }),
     );
-  }
-
-  /** The line of the deepest node on `path` that exists in the file. */
-  #positionOf(path: YamlPath): { line: number; col: number } | undefined {
-    for (let length = path.length; length >= 0; length -= 1) {
-      const node: unknown =
-        length === 0 ? this.#document.contents : this.#document.getIn(path.slice(0, length), true);
-      const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-      if (range) return this.#lineCounter.linePos(range[0]);
-    }
-    return undefined;
   }
 }

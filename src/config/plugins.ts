@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { LineCounter, isScalar, isSeq, parseDocument } from 'yaml';
 import { ConfigError, ConfigErrors } from '../errors.js';
+import { parseBlockYaml } from './block-yaml.js';
 import type { PluginReference } from '../providers/plugins.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 
@@ -50,6 +51,12 @@ export function readPluginReferences(
 ): PluginReference[] {
   const configDirectory = dirname(resolve(configPath));
   const references = envReferences(envValue, configDirectory);
+  // Most files name no plugins. A key spells `plugins` as is or through an escape in quotes, so
+  // without either the text has none; else the quick parse tells so without the full one.
+  if (!text.includes('plugins') && !text.includes('\\')) return references;
+  const plain = parseBlockYaml(text);
+  if (plain !== null && (plain.value.plugins === undefined || plain.value.plugins === null))
+    return references;
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   if (document.errors.length > 0) return references;

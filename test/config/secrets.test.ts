@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveSecret, Secret, secretSchema } from '../../src/config/secrets.js';
+import { resolveSecret, Secret, secretSchema, withSecretCache } from '../../src/config/secrets.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'llmgw-secrets-'));
 
@@ -117,5 +117,25 @@ describe('secretSchema', () => {
           'The api key provided is not a string. Please provide either an environment variable key, a path to a file containing the api key, or the api key itself',
       },
     ]);
+  });
+
+  it('reads a key file once per load, however many endpoints name it', () => {
+    const file = join(directory, 'shared-key');
+    writeFileSync(file, 'sk-before');
+    const reveal = () => secretSchema.parse(file).reveal();
+    const seen = withSecretCache(() => {
+      const first = reveal();
+      writeFileSync(file, 'sk-during');
+      return [first, reveal()];
+    });
+    expect(seen).toEqual(['sk-before', 'sk-before']);
+  });
+
+  it('reads the key file again at the next load', () => {
+    const file = join(directory, 'reloaded-key');
+    writeFileSync(file, 'sk-one');
+    withSecretCache(() => secretSchema.parse(file));
+    writeFileSync(file, 'sk-two');
+    expect(withSecretCache(() => secretSchema.parse(file).reveal())).toBe('sk-two');
   });
 });

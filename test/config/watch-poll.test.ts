@@ -8,17 +8,14 @@ import { digestConfigText, type GatewayConfig } from '../../src/config/load.js';
 import { ConfigWatcher } from '../../src/config/watch.js';
 import { ProviderRegistry } from '../../src/providers/registry.js';
 
-// A chokidar that gets ready and then reports nothing: every file event is lost.
-vi.mock('chokidar', () => ({
-  watch: () => {
-    const watcher = new EventEmitter() as EventEmitter & Record<string, unknown>;
-    watcher.add = () => watcher;
-    watcher.unwatch = () => watcher;
-    watcher.close = () => Promise.resolve();
-    setImmediate(() => watcher.emit('ready'));
-    return watcher;
-  },
-}));
+// A file system whose watchers report nothing: every file event is lost.
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  return {
+    ...fs,
+    watch: () => Object.assign(new EventEmitter(), { close: () => undefined }),
+  };
+});
 
 const yamlWith = (name: string) =>
   `endpoints:\n  - name: ${name}\n    endpoint_type: llm/v1/chat\n    model: {provider: mock, config: {}}\n`;

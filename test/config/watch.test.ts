@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import {
+  appendFileSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -51,6 +52,7 @@ interface WatchOptions {
   onApply?: (names: string[]) => void;
   /** Listeners to add before `start()`. */
   setup?: (watcher: ConfigWatcher) => void;
+  debounceMs?: number;
 }
 
 /** Starts a watcher on `path` (written by `prepare`) whose apply records the endpoint names. */
@@ -69,7 +71,7 @@ async function watchFile(
       applied.push(namesOf(config));
       options.onApply?.(namesOf(config));
     },
-    debounceMs: 50,
+    debounceMs: options.debounceMs ?? 50,
   });
   options.setup?.(watcher);
   await watcher.start();
@@ -150,6 +152,44 @@ describe('ConfigWatcher', () => {
     const edited = nextReload(watcher);
     writeFileSync(join(directory, '..two', 'gateway.yaml'), yamlWith('third'));
     expect(await edited).toEqual(['third']);
+  });
+
+  it('checks nothing when other files in its directory are written', async () => {
+    const events: string[] = [];
+    const { directory, path, watcher } = await watchFile(plainFile, {
+      debounceMs: 1,
+      setup: (watcher) => {
+        watcher.on('unchanged', () => events.push('unchanged'));
+        watcher.on('reloaded', () => events.push('reloaded'));
+        watcher.on('reload-failed', () => events.push('reload-failed'));
+      },
+    });
+    events.length = 0;
+    // A second gateway's config in the same directory: each of its reloads proves that a write
+    // there was seen and the same debounce has passed.
+    const neighbourPath = join(directory, 'neighbour.yaml');
+    writeFileSync(neighbourPath, yamlWith('n0'));
+    const neighbour = new ConfigWatcher({
+      path: neighbourPath,
+      registry: new ProviderRegistry(),
+      appliedDigest: digestConfigText(yamlWith('n0')),
+      apply: () => undefined,
+      debounceMs: 1,
+    });
+    await neighbour.start();
+    cleanups.push(() => neighbour.close());
+    const log = join(directory, 'access.log');
+    for (let index = 1; index <= 5; index += 1) {
+      const reloaded = once(neighbour, 'reloaded');
+      writeFileSync(neighbourPath, yamlWith(`n${String(index)}`));
+      appendFileSync(log, `request ${String(index)}\n`);
+      await reloaded;
+    }
+    events.push('neighbours written');
+    const unchanged = once(watcher, 'unchanged');
+    writeFileSync(path, yamlWith('first'));
+    await unchanged;
+    expect(events).toEqual(['neighbours written', 'unchanged']);
   });
 
   it('reports an invalid file with endpoint, field and line and does not apply it', async () => {
