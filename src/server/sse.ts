@@ -40,10 +40,15 @@ export async function streamToClient(
   void reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, SSE_HEADERS);
-  // The client learns at once that the upstream accepted the stream, before the first chunk.
-  raw.flushHeaders();
-  let isFinished = false;
+  // The client learns within this turn of the event loop that the upstream accepted the stream,
+  // before a first chunk that is slow to come. A first chunk already here (it often comes in the
+  // same read as the upstream's headers) takes the headers with it: one socket write, not two.
   let hasChunks = false;
+  const flushHeaders = setImmediate(() => {
+    // `headersSent` is already true after writeHead; what counts is whether a write took them.
+    if (!hasChunks && !raw.destroyed) raw.flushHeaders();
+  });
+  let isFinished = false;
   // Events that arrive in one upstream read are handed on within one turn of the event loop:
   // corked until the turn ends, they leave in one socket write instead of one each.
   let isCorked = false;
@@ -73,6 +78,7 @@ export async function streamToClient(
   } catch (error) {
     if (!raw.destroyed) raw.write(errorEvent(error, options));
   } finally {
+    clearImmediate(flushHeaders);
     raw.end();
   }
 }

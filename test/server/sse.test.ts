@@ -126,6 +126,20 @@ describe('streamToClient (reference §5.5)', () => {
     expect(response.headers.get('transfer-encoding')).toBe('chunked');
   });
 
+  it('sends the status and headers before a first chunk that is slow to come', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    source = async function* () {
+      await gate;
+      yield chunk('c1', 'stop');
+    };
+    // fetch resolves at the headers: it would wait for ever if they waited for the first chunk.
+    const response = await fetch(url(), { method: 'POST', dispatcher: agent });
+    expect(response.status).toBe(200);
+    release();
+    expect(await response.text()).toBe(frame(chunk('c1', 'stop')));
+  });
+
   it('writes each chunk as one compact data event and ends without [DONE]', async () => {
     source = function* () {
       yield { id: 'c1', text: 'héllo 你好', n: null, choices: [{ index: 0, finish_reason: null }] };
