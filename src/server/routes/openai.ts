@@ -3,7 +3,7 @@ import { EndpointNotFoundError, InvalidRequestError } from '../../errors.js';
 import type { EndpointType } from '../../schemas/endpoint-type.js';
 import type { EndpointTable } from '../endpoint-table.js';
 import { authorizeTarget } from '../access-hook.js';
-import { dispatch, parseInvocation } from '../invoke.js';
+import { dispatch, parseInvocation, type Invocation } from '../invoke.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 
 const ROUTES: readonly { url: string; type: EndpointType; noun: string }[] = [
@@ -11,6 +11,27 @@ const ROUTES: readonly { url: string; type: EndpointType; noun: string }[] = [
   { url: '/v1/completions', type: 'llm/v1/completions', noun: 'a completions' },
   { url: '/v1/embeddings', type: 'llm/v1/embeddings', noun: 'an embeddings' },
 ];
+
+/**
+ * The invocation without its `model` (the endpoint's name, not the upstream's), as a new object:
+ * `delete` would leave the body in V8's slow dictionary mode for every later copy and encoding.
+ */
+function withoutModel(invocation: Invocation): Invocation {
+  switch (invocation.type) {
+    case 'llm/v1/chat': {
+      const { model: _model, ...request } = invocation.request;
+      return { type: invocation.type, request };
+    }
+    case 'llm/v1/completions': {
+      const { model: _model, ...request } = invocation.request;
+      return { type: invocation.type, request };
+    }
+    case 'llm/v1/embeddings': {
+      const { model: _model, ...request } = invocation.request;
+      return { type: invocation.type, request };
+    }
+  }
+}
 
 /**
  * OpenAI-compatible routes (reference §4.8): `model` names the endpoint or traffic route. The body is validated
@@ -34,8 +55,9 @@ export function registerOpenAiRoutes(app: FastifyInstance, table: EndpointTable)
           'model',
         );
       }
-      delete invocation.request.model;
-      return dispatch(snapshot, endpoint, invocation, request, reply, { endStreamWithDone: true });
+      return dispatch(snapshot, endpoint, withoutModel(invocation), request, reply, {
+        endStreamWithDone: true,
+      });
     });
     methodNotAllowed(app, route.url, 'POST');
   }
