@@ -6,6 +6,10 @@ export interface Durations {
   idleSettleMs: number;
   /** Closed-loop warm-up of each target (direct, bare, both gateway routes). */
   warmupSecondsPerTarget: number;
+  /** Stream warm-up of the bare proxy and the gateway: this many serial stream runs at once… */
+  streamWarmupTasks: number;
+  /** …of this many streams each. */
+  streamWarmupPerTask: number;
   serialSeconds: number;
   fixedRatePerSecond: number;
   fixedRateSeconds: number;
@@ -24,6 +28,8 @@ export interface Durations {
 export const FULL: Durations = {
   idleSettleMs: 2_000,
   warmupSecondsPerTarget: 1,
+  streamWarmupTasks: 25,
+  streamWarmupPerTask: 12,
   serialSeconds: 5,
   fixedRatePerSecond: 1000,
   fixedRateSeconds: 5,
@@ -42,6 +48,8 @@ export const FULL: Durations = {
 export const QUICK: Durations = {
   idleSettleMs: 300,
   warmupSecondsPerTarget: 0.2,
+  streamWarmupTasks: 2,
+  streamWarmupPerTask: 1,
   serialSeconds: 0.5,
   fixedRatePerSecond: 200,
   fixedRateSeconds: 0.5,

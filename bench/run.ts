@@ -114,8 +114,15 @@ async function warmUp(context: BenchContext): Promise<void> {
   for (const target of [routes.direct, bare, routes.openAi, routes.invocations]) {
     await context.load.run({ kind: 'closed-loop', target, connections, seconds });
   }
+  // The stream path's per-request code (the adapter's stream call, the SSE reader and writer)
+  // runs once per stream, not once per request of the closed loops above: a few streams would
+  // leave it in V8's interpreter and measure cold code. A few hundred, many at a time, compile it
+  // as the unary path is compiled.
+  const { streamWarmupTasks: tasks, streamWarmupPerTask: count } = context.durations;
   for (const target of [viaBareProxy(streams.direct, context.bare.url), streams.openAi]) {
-    await context.load.run({ kind: 'streams', target, count: 3, minEvents: 0 });
+    await Promise.all(
+      Array.from({ length: tasks }, () => context.load.run({ kind: 'streams', target, count, minEvents: 0 })),
+    );
   }
 }
 
