@@ -7,6 +7,7 @@ import type { CompletionsChunk, CompletionsRequest, CompletionsResponse } from '
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../schemas/embeddings.js';
 import {
   jsonHeaders,
+  JsonText,
   type Upstream,
   type UpstreamHeaders,
   type UpstreamTarget,
@@ -127,6 +128,8 @@ export class OpenAiAdapter extends ProviderAdapter<OpenAiConfig> {
   readonly #embeddingsTarget: UpstreamTarget;
   /** Azure deployments select the model themselves, so no `model` is sent there. */
   readonly #model: { model: string | null } | null;
+  /** `{"model":<name>` encoded once, put in front of each unary request's own JSON. */
+  readonly #modelJson: string | null;
   readonly #responses: NativeRelay;
 
   constructor(init: AdapterInit<OpenAiConfig>) {
@@ -138,6 +141,7 @@ export class OpenAiAdapter extends ProviderAdapter<OpenAiConfig> {
     this.#completionsTarget = upstream.target(joinUrl(base, 'completions', query));
     this.#embeddingsTarget = upstream.target(joinUrl(base, 'embeddings', query));
     this.#model = config.openai_api_type === 'openai' ? { model: init.modelName } : null;
+    this.#modelJson = this.#model && `{"model":${JSON.stringify(this.#model.model)}`;
     this.#responses = {
       upstream,
       target: upstream.target(responsesUrl(config)),
@@ -157,6 +161,17 @@ export class OpenAiAdapter extends ProviderAdapter<OpenAiConfig> {
   }
 
   /**
+   * A unary call's body: the request's JSON with the model spliced in front, the same text as
+   * encoding `#body`'s copy (model first, then the request's fields), without making the copy.
+   */
+  #unaryBody(request: { model?: string | undefined }): object {
+    rejectModelField(request);
+    if (this.#modelJson === null) return request;
+    const json = JSON.stringify(request);
+    return new JsonText(json === '{}' ? `${this.#modelJson}}` : `${this.#modelJson},${json.slice(1)}`);
+  }
+
+  /**
    * OpenAI reports a stream's usage only when asked, in one last chunk without choices; the
    * gateway always asks, so client token caps and budgets count streams too. The gateway drops
    * that chunk for a client that did not ask (server/access-hook.ts). Azure's older API versions
@@ -173,7 +188,7 @@ export class OpenAiAdapter extends ProviderAdapter<OpenAiConfig> {
     request: { model?: string | undefined },
     context: CallContext,
   ): Promise<unknown> {
-    return this.init.upstream.postJson(target, this.#headers, this.#body(request), context);
+    return this.init.upstream.postJson(target, this.#headers, this.#unaryBody(request), context);
   }
 
   #stream(

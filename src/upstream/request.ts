@@ -73,6 +73,18 @@ export function hasStreamTerminated(signal: AbortSignal): boolean {
   return terminatedStreams.has(signal);
 }
 
+/**
+ * A request body an adapter has already encoded as JSON, sent as it is (an adapter that splices
+ * a constant prefix in front of the client's encoded request saves a copy of the request).
+ */
+export class JsonText {
+  readonly text: string;
+
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
 /** The JSON headers every adapter sends, merged with its own; built once per config load. */
 export function jsonHeaders(headers: Record<string, string>): UpstreamHeaders {
   return Object.freeze({ 'content-type': 'application/json', ...headers });
@@ -244,7 +256,7 @@ export class Upstream {
       method: 'POST',
       path: target.path,
       headers: this.#decorateHeaders === undefined ? headers : this.#decorateHeaders(headers),
-      body: JSON.stringify(body),
+      body: body instanceof JsonText ? body.text : JSON.stringify(body),
       headersTimeout: this.#timeoutMs,
       bodyTimeout: this.#timeoutMs,
     };

@@ -5,6 +5,7 @@ import { PoolSet } from '../../src/upstream/pool.js';
 import {
   DEFAULT_MAX_RESPONSE_BYTES,
   jsonHeaders,
+  JsonText,
   maxResponseBytesFromEnv,
   Upstream,
   type UpstreamTarget,
@@ -101,6 +102,17 @@ describe('Upstream.postJson', () => {
     expect(request.headers['content-type']).toBe('application/json');
     expect(request.headers.authorization).toBe('Bearer sk-test');
     expect(request.rawBody).toBe('{"model":"m","messages":[{"role":"user","content":"hé"}]}');
+  });
+
+  it('sends a body an adapter encoded itself (JsonText) as it is, not encoded again', async () => {
+    fake.reply({ kind: 'json', body: { ok: true } });
+    const text = '{"model":"m",  "messages":[]}';
+    expect(
+      await upstream.postJson(target, headers, new JsonText(text), new AbortController().signal),
+    ).toEqual({
+      ok: true,
+    });
+    expect((await fake.nextRequest()).rawBody).toBe(text);
   });
 
   it('wraps a text/plain body as {"message": text}', async () => {
