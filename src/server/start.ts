@@ -37,13 +37,19 @@ export interface Gateway {
   apply(config: GatewayConfig): void;
 }
 
-/** Log lines gathered before one write to stdout, and the longest a line waits when traffic is light. */
-const LOG_BUFFER_BYTES = 4096;
+/**
+ * Log lines gathered before one write to stdout, and the longest a line waits when traffic is
+ * light. Each write holds whole lines and at most 1,365 UTF-16 units, so at most 4,095 bytes:
+ * under PIPE_BUF, a write to a pipe is atomic, and the workers sharing one stdout never
+ * interleave their lines.
+ */
+const LOG_BUFFER_CHARS = 1024;
+const LOG_WRITE_MAX_CHARS = 1365;
 const LOG_FLUSH_INTERVAL_MS = 250;
 
 /**
  * The production logger: JSON lines, request ids, credentials redacted. Lines are buffered and
- * written asynchronously, about 4 KB at a time and at least every 250 ms: one `write` per
+ * written asynchronously, a few at a time and at least every 250 ms: one `write` per
  * access-log line would be a system call per request. pino flushes what is left synchronously
  * when the process exits (a SIGKILL loses at most the last quarter second).
  */
@@ -51,7 +57,8 @@ export function defaultLogger(level = process.env.LLMGW_LOG_LEVEL ?? 'info'): Fa
   const stream = pino.destination({
     dest: 1,
     sync: false,
-    minLength: LOG_BUFFER_BYTES,
+    minLength: LOG_BUFFER_CHARS,
+    maxWrite: LOG_WRITE_MAX_CHARS,
     periodicFlush: LOG_FLUSH_INTERVAL_MS,
   });
   return { level, stream, redact: { paths: REDACTED_HEADERS, censor: '[redacted]' } };

@@ -175,6 +175,31 @@ describe('llmgw start --workers', () => {
     }
   });
 
+  it('delivers every access-log line of two workers sharing one stdout, each line whole', async () => {
+    const gateway = startProcess('whole-lines', '--workers', '2');
+    const [first] = (await gateway.listening(2)) as [LogLine, LogLine];
+    const url = first.url ?? '';
+    const calls = 300;
+    const responses = await Promise.all(
+      Array.from({ length: calls }, async () => {
+        const response = await invoke(url, 'mock');
+        await response.body.arrayBuffer();
+        return response.statusCode;
+      }),
+    );
+    expect(responses.every((status) => status === 200)).toBe(true);
+    // Every line was parsed as JSON as it came (a torn line would have thrown); all arrive.
+    const isAccessLine = (line: LogLine) => line.msg === 'request completed';
+    await gateway.line(() => gateway.lines.filter(isAccessLine).length >= calls);
+    const accessLines = gateway.lines.filter(isAccessLine);
+    expect({ lines: accessLines.length, workers: new Set(accessLines.map((line) => line.pid)).size }).toEqual(
+      {
+        lines: calls,
+        workers: 2,
+      },
+    );
+  });
+
   it('replaces a worker that dies, and logs it', async () => {
     const gateway = startProcess('replace', '--workers', '2');
     const [victim] = (await gateway.listening(2)) as [LogLine, LogLine];
