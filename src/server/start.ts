@@ -48,18 +48,27 @@ const LOG_WRITE_MAX_CHARS = 1365;
 const LOG_FLUSH_INTERVAL_MS = 250;
 
 /**
- * The production logger: JSON lines, request ids, credentials redacted. Lines are buffered and
- * written asynchronously, a few at a time and at least every 250 ms: one `write` per
- * access-log line would be a system call per request. pino flushes what is left synchronously
- * when the process exits (a SIGKILL loses at most the last quarter second).
+ * The production logger: JSON lines, request ids, credentials redacted. Lines are gathered and
+ * written a few at a time, at least every 250 ms, instead of one `write` system call per
+ * access-log line. The writes stay synchronous: a slow reader of stdout slows the gateway down
+ * as it did before, rather than lines piling up in memory. What is left is written when the
+ * process exits (a SIGKILL loses at most the last quarter second).
  */
 export function defaultLogger(level = process.env.LLMGW_LOG_LEVEL ?? 'info'): FastifyServerOptions['logger'] {
   const stream = pino.destination({
     dest: 1,
-    sync: false,
+    sync: true,
     minLength: LOG_BUFFER_CHARS,
     maxWrite: LOG_WRITE_MAX_CHARS,
     periodicFlush: LOG_FLUSH_INTERVAL_MS,
+  });
+  // pino flushes only asynchronous destinations at exit; this one holds up to a buffer's worth.
+  process.once('exit', () => {
+    try {
+      stream.flushSync();
+    } catch {
+      // stdout is gone (a closed pipe): the lines have nowhere to go.
+    }
   });
   return { level, stream, redact: { paths: REDACTED_HEADERS, censor: '[redacted]' } };
 }
