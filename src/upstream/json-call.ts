@@ -9,6 +9,7 @@ import {
   upstreamErrorResponse,
   type TransportLimits,
 } from './errors.js';
+import { headerValue } from './headers.js';
 
 /** A 2xx body of a type we cannot read is discarded; past this size its connection is dropped instead. */
 const DISCARD_LIMIT_BYTES = 128 * 1024;
@@ -18,11 +19,6 @@ type DispatchController = Parameters<NonNullable<Dispatcher.DispatchHandler['onR
 export interface JsonCallSettings {
   readonly limits: TransportLimits;
   readonly timeoutMs: number;
-}
-
-function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   type TransportPhase,
 } from './errors.js';
 import type { Upstream, UpstreamHeaders, UpstreamTarget } from './request.js';
+import { headerValue } from './headers.js';
 
 // Raw relay for the native ingress passthrough: the client's body goes upstream as sent and
 // the answer's bytes come back untouched, with the same timeouts, size cap and pool discipline
@@ -194,11 +195,6 @@ function relayedHeaders(headers: Dispatcher.ResponseData['headers']): Readonly<R
     kept[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return kept;
-}
-
-function headerValue(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function destroyQuietly(body: Dispatcher.ResponseData['body']): void {

@@ -13,6 +13,7 @@ import type { Cancellable } from './cancellation.js';
 import { JsonCall, type JsonCallSettings } from './json-call.js';
 import type { PoolSet } from './pool.js';
 import { readSseData, readSseEvents, type SseEvent } from './sse.js';
+import { headerValue } from './headers.js';
 
 /** Reference §6.6: MLFLOW_GATEWAY_ROUTE_TIMEOUT_SECONDS defaults to 300. */
 export const DEFAULT_TIMEOUT_SECONDS = 300;
@@ -261,14 +262,6 @@ export class Upstream {
       bodyTimeout: this.#timeoutMs,
     };
   }
-}
-
-function headerValue(
-  headers: Record<string, string | string[] | undefined>,
-  name: string,
-): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /**
