@@ -55,8 +55,13 @@ const LOG_FLUSH_INTERVAL_MS = 250;
  * process exits (a SIGKILL loses at most the last quarter second).
  */
 export function defaultLogger(level = process.env.LLMGW_LOG_LEVEL ?? 'info'): FastifyServerOptions['logger'] {
+  return { level, stream: logDestination(1), redact: { paths: REDACTED_HEADERS, censor: '[redacted]' } };
+}
+
+/** The batched, synchronous destination of `defaultLogger`, on any file descriptor. */
+export function logDestination(fd: number): ReturnType<typeof pino.destination> {
   const stream = pino.destination({
-    dest: 1,
+    dest: fd,
     sync: true,
     minLength: LOG_BUFFER_CHARS,
     maxWrite: LOG_WRITE_MAX_CHARS,
@@ -70,7 +75,7 @@ export function defaultLogger(level = process.env.LLMGW_LOG_LEVEL ?? 'info'): Fa
       // stdout is gone (a closed pipe): the lines have nowhere to go.
     }
   });
-  return { level, stream, redact: { paths: REDACTED_HEADERS, censor: '[redacted]' } };
+  return stream;
 }
 
 /** While closing, how often connections whose last response has ended are closed. */
